@@ -1,0 +1,161 @@
+"""In-memory LightningDataModules: every split is a pair of tensors, batches are sliced at once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data set's files are missing (or corrupt) and could not be downloaded."""
+
+
+def default_data_dir() -> Path:
+    """The data location: ``$SENN_DATA_DIR`` if set, else ``./data``."""
+    return Path(os.environ.get("SENN_DATA_DIR", "./data"))
+
+
+def missing_data_message(name: str, root: Path, files: Sequence[str], how: str) -> str:
+    """One paragraph saying which files are expected where and how to provide them."""
+    listed = ", ".join(str(root / f) for f in files)
+    return (
+        f"{name} data not found: expected {listed}. {how} Set the location with data.data_dir=... "
+        f"or the SENN_DATA_DIR environment variable (now looking in {root.parent})."
+    )
+
+
+def md5(path: Path) -> str:
+    """Hex MD5 digest of a file."""
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_md5(path: Path, expected: str) -> None:
+    """Raise :class:`DataNotFoundError` naming the file if its MD5 is not ``expected``."""
+    actual = md5(path)
+    if actual != expected:
+        raise DataNotFoundError(
+            f"{path} is corrupt or not the expected file (MD5 {actual}, expected {expected}); "
+            "delete it to download it again, or set data.verify_checksums=false for a re-packed copy"
+        )
+
+
+class TensorBatchDataset(Dataset):
+    """Tensors indexed along their first dimension; a whole batch of indices is fetched in one slice."""
+
+    def __init__(self, *tensors: torch.Tensor) -> None:
+        if len({len(t) for t in tensors}) != 1:
+            raise ValueError(f"all tensors need the same length, got {[len(t) for t in tensors]}")
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        """Called by the DataLoader with a batch of indices: one gather per tensor."""
+        index = torch.as_tensor(indices)
+        return tuple(t[index] for t in self.tensors)
+
+
+def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """Collate function for :class:`TensorBatchDataset`: the batch is already assembled."""
+    return batch
+
+
+Split = tuple[torch.Tensor, torch.Tensor]
+
+
+class InMemoryDataModule(pl.LightningDataModule):
+    """Base class: subclasses implement :meth:`load`; this class splits, serves and describes the data.
+
+    Args:
+        data_dir: where the data lives (default ``$SENN_DATA_DIR`` or ``./data``).
+        batch_size: batch size of every loader.
+        val_fraction: share of the training data held out for validation when the data set has
+            no validation split.
+        seed: seed of the train / validation split.
+        num_workers: DataLoader workers (0 is right for in-memory tensors).
+    """
+
+    input_shape: tuple[int, ...]
+    num_classes: int
+    task: str = "multiclass"
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        batch_size: int = 200,
+        val_fraction: float = 0.1,
+        seed: int = 0,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"data.batch_size={batch_size} must be >= 1")
+        if not 0 < val_fraction < 1:
+            raise ValueError(f"data.val_fraction={val_fraction} must be in (0, 1)")
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self.batch_size = batch_size
+        self.val_fraction = val_fraction
+        self.seed = seed
+        self.num_workers = num_workers
+        self.splits: dict[str, Split] = {}
+
+    def load(self) -> dict[str, Split]:
+        """Read the data: ``{"train": (x, y), "test": (x, y)}``, optionally ``"val"`` too."""
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        """Load once and hold out the validation split if the data set has none."""
+        if self.splits:
+            return
+        splits = self.load()
+        if "val" not in splits:
+            x, y = splits["train"]
+            order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))
+            n_val = round(self.val_fraction * len(x))
+            splits["val"] = (x[order[:n_val]], y[order[:n_val]])
+            splits["train"] = (x[order[n_val:]], y[order[n_val:]])
+        for name, (x, _) in splits.items():
+            if tuple(x.shape[1:]) != tuple(self.input_shape):
+                raise ValueError(
+                    f"{type(self).__name__}: {name} inputs have shape {tuple(x.shape[1:])}, "
+                    f"expected {tuple(self.input_shape)}"
+                )
+        self.splits = splits
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        """A DataLoader over one split that slices whole batches out of the tensors."""
+        x, y = self.splits[split]
+        return DataLoader(
+            TensorBatchDataset(x, y),
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            collate_fn=keep_batch,
+            num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches."""
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches in order."""
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Test batches in order."""
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,112 @@
+"""CIFAR-10 from the python-pickle batches, read with a restricted unpickler, held in memory."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_md5, missing_data_message
+
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2470, 0.2435, 0.2616)
+FOLDER = "cifar-10-batches-py"
+BATCH_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickler that builds only plain containers and NumPy arrays, never arbitrary objects."""
+
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str) -> type:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: CIFAR-10 batches hold only arrays")
+
+
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 3, 32, 32) uint8 and labels (N,) of one CIFAR-10 python batch file."""
+    try:
+        with open(path, "rb") as f:
+            entry = _ArraysOnly(f, encoding="latin1").load()
+        images = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(entry.get("labels", entry.get("fine_labels")), dtype=np.int64)
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as err:
+        raise DataNotFoundError(f"{path} is not a readable CIFAR-10 batch: {err}") from err
+    return images, labels
+
+
+class CIFAR10DataModule(InMemoryDataModule):
+    """CIFAR-10 (3x32x32, 10 classes), normalised per channel.
+
+    Reads ``<data_dir>/cifar-10-batches-py/{data_batch_1..5,test_batch}`` (torchvision's layout),
+    downloading them with torchvision when ``download`` is true and they are missing. 10% of the
+    training set is held out for validation.
+
+    Args:
+        download: download missing files with torchvision.
+        verify_checksums: check the batches' MD5 against the official ones.
+        **kwargs: :class:`InMemoryDataModule` arguments.
+    """
+
+    input_shape = (3, 32, 32)
+    num_classes = 10
+
+    def __init__(self, download: bool = True, verify_checksums: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.download = download
+        self.verify_checksums = verify_checksums
+
+    def load(self) -> dict[str, Split]:
+        """Read (and if needed download) the batches; return normalised train and test tensors."""
+        folder = self.data_dir / FOLDER
+        if not all((folder / name).exists() for name in BATCH_MD5) and self.download:
+            from torchvision.datasets import CIFAR10
+
+            try:
+                CIFAR10(str(self.data_dir), train=True, download=True)
+            except Exception as err:  # no network, server down, ...
+                print(f"CIFAR-10 download failed: {err}")
+        missing = [name for name in BATCH_MD5 if not (folder / name).exists()]
+        if missing:
+            raise DataNotFoundError(
+                missing_data_message(
+                    "CIFAR-10",
+                    folder,
+                    missing,
+                    "They are the python version's batches;"
+                    " torchvision downloads them when data.download=true and there is internet.",
+                )
+            )
+        if self.verify_checksums:
+            for name, digest in BATCH_MD5.items():
+                check_md5(folder / name, digest)
+        train = [read_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
+        return {
+            "train": self._normalise(np.concatenate([b[0] for b in train]), np.concatenate([b[1] for b in train])),
+            "test": self._normalise(*read_batch(folder / "test_batch")),
+        }
+
+    @staticmethod
+    def _normalise(images: np.ndarray, labels: np.ndarray) -> Split:
+        """uint8 images to normalised float tensors (N, 3, 32, 32), labels to int64 (N,)."""
+        mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(STD).view(1, 3, 1, 1)
+        x = (torch.from_numpy(images).float() / 255 - mean) / std
+        return x, torch.from_numpy(labels)

@@ -1,0 +1,13 @@
+"""Losses of the SENN objective: prediction, concept reconstruction + sparsity, and robustness."""
+
+from senn.losses.objectives import classification_loss, reconstruction_loss, sparsity_loss
+from senn.losses.robustness import ESTIMATORS, robustness_loss, robustness_residual_norm
+
+__all__ = [
+    "ESTIMATORS",
+    "classification_loss",
+    "reconstruction_loss",
+    "robustness_loss",
+    "robustness_residual_norm",
+    "sparsity_loss",
+]

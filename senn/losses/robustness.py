@@ -1,0 +1,136 @@
+"""The local-Lipschitz stability (robustness) regularizer ``||J_x f(x) − θ(x)ᵀ J_x h(x)||_F``.
+
+For the sum aggregator, ``logits_c = Σ_k θ_kc(x) h_k(x)`` and the product rule gives
+
+    J_x logits_c = Σ_k h_k J_x θ_kc  +  Σ_k θ_kc J_x h_k
+
+so the residual ``R = J_x logits − θᵀ J_x h`` (C x D per sample) is exactly ``Σ_k h_k(x) J_x θ_kc(x)``:
+the gradient through θ alone with h held constant. Estimators:
+
+* ``"exact"``: C vector-Jacobian products through θ, one per class; no Jacobian of h at all.
+* ``"projection"``: one VJP per projection with v ~ N(0, I_C) per sample. ``||vᵀR||²`` is an unbiased
+  estimate of ``||R||_F²``; the loss averages ``num_projections`` of them per sample and takes the
+  square root, so the per-sample value is biased low (by at most a factor sqrt(2/π) ≈ 0.80 with
+  one projection, when R has rank 1) but its square is unbiased. Use ``"exact"`` to *report* the
+  quantity; the projection is a cheap training signal.
+* ``"jacobian"``: the definition itself, C + K VJPs (J_x logits and J_x h), for any aggregator.
+
+All estimators return per-sample Frobenius norms (logits target), averaged over the batch, so the
+weight λ does not depend on the batch size. They assume each sample's outputs depend on that
+sample only (no batch-norm in training mode), as the per-sample definition does.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from senn.models.aggregators import SumAggregator
+from senn.models.senn import SENNOutput
+
+Estimator = Literal["exact", "projection", "jacobian"]
+ESTIMATORS: tuple[str, ...] = ("exact", "projection", "jacobian")
+
+
+def robustness_loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    estimator: Estimator = "exact",
+    *,
+    output: SENNOutput | None = None,
+    num_projections: int = 1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Batch mean of the per-sample ``||J_x logits − θ(x)ᵀ J_x h(x)||_F``; differentiable.
+
+    Args:
+        model: a :class:`senn.SENN` (or any module returning a :class:`SENNOutput`).
+        x: input batch (B, ...).
+        estimator: ``"exact"``, ``"projection"`` or ``"jacobian"`` (see the module docstring).
+        output: ``model(x)`` already computed, to reuse its forward pass; then ``x`` must be the
+            tensor it was computed from and must require grad.
+        num_projections: projections averaged per sample by the ``"projection"`` estimator.
+        generator: random generator for the projections.
+    """
+    return robustness_residual_norm(
+        model, x, estimator, output=output, num_projections=num_projections, generator=generator
+    ).mean()
+
+
+def robustness_residual_norm(
+    model: nn.Module,
+    x: torch.Tensor,
+    estimator: Estimator = "exact",
+    *,
+    output: SENNOutput | None = None,
+    num_projections: int = 1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Per-sample ``||J_x logits − θ(x)ᵀ J_x h(x)||_F`` (B,), as :func:`robustness_loss` estimates it."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"robustness estimator {estimator!r} is not one of {ESTIMATORS}")
+    if estimator != "jacobian" and not isinstance(getattr(model, "aggregator", None), SumAggregator):
+        raise ValueError(
+            f"the {estimator!r} robustness estimator relies on the sum aggregator; "
+            "use estimator='jacobian' for other aggregators"
+        )
+    if num_projections < 1:
+        raise ValueError(f"num_projections must be >= 1, got {num_projections}")
+    if output is None:
+        x = x.detach().requires_grad_(True)
+        output = model(x)
+    elif not x.requires_grad:
+        raise ValueError("robustness_loss: when `output` is given, `x` must require grad and `output` be model(x)")
+    if estimator == "jacobian":
+        sq = _jacobian_residual_sq(output, x)
+    elif estimator == "exact":
+        sq = _exact_residual_sq(output, x)
+    else:
+        sq = _projected_residual_sq(output, x, num_projections, generator)
+    return sq.clamp_min(1e-30).sqrt()
+
+
+def _vjp(outputs: torch.Tensor, x: torch.Tensor, grad_outputs: torch.Tensor) -> torch.Tensor:
+    """``grad_outputs``-weighted gradient of ``outputs`` w.r.t. ``x``, flattened to (B, D), with graph."""
+    (grad,) = torch.autograd.grad(outputs, x, grad_outputs, create_graph=True, allow_unused=True)
+    if grad is None:  # outputs do not depend on x
+        return x.new_zeros(len(x), x[0].numel())
+    return grad.flatten(1)
+
+
+def _exact_residual_sq(output: SENNOutput, x: torch.Tensor) -> torch.Tensor:
+    """``||Σ_k h_k J_x θ_k·||_F²`` per sample with C VJPs through θ."""
+    relevances, concepts = output.relevances, output.concepts  # (B, K, C), (B, K)
+    sq = x.new_zeros(len(x))
+    for c in range(relevances.shape[2]):
+        weights = torch.zeros_like(relevances)
+        weights[:, :, c] = concepts  # h stays differentiable w.r.t. parameters, constant w.r.t. x
+        sq = sq + _vjp(relevances, x, weights).pow(2).sum(1)
+    return sq
+
+
+def _projected_residual_sq(
+    output: SENNOutput, x: torch.Tensor, num_projections: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Mean over projections of ``||vᵀR||²`` per sample, v ~ N(0, I_C): unbiased for ``||R||_F²``."""
+    relevances, concepts = output.relevances, output.concepts  # (B, K, C), (B, K)
+    b, _, c = relevances.shape
+    sq = x.new_zeros(b)
+    for _ in range(num_projections):
+        v = torch.randn(b, c, generator=generator, device=x.device, dtype=x.dtype)  # (B, C)
+        weights = concepts.unsqueeze(2) * v.unsqueeze(1)  # (B, K, C)
+        sq = sq + _vjp(relevances, x, weights).pow(2).sum(1)
+    return sq / num_projections
+
+
+def _jacobian_residual_sq(output: SENNOutput, x: torch.Tensor) -> torch.Tensor:
+    """``||J_x logits − θᵀ J_x h||_F²`` per sample from the full Jacobians (C + K VJPs)."""
+    logits, concepts, relevances = output.logits, output.concepts, output.relevances
+    jac_f = torch.stack([_vjp(logits[:, c], x, torch.ones_like(logits[:, c])) for c in range(logits.shape[1])], 1)
+    jac_h = torch.stack(
+        [_vjp(concepts[:, k], x, torch.ones_like(concepts[:, k])) for k in range(concepts.shape[1])], 1
+    )  # (B, C, D), (B, K, D)
+    residual = jac_f - torch.einsum("bkc,bkd->bcd", relevances, jac_h)  # (B, C, D)
+    return residual.pow(2).sum((1, 2))

@@ -1,0 +1,18 @@
+"""Composable SENN models: concept encoders, relevance parametrizers, aggregators and the SENN itself."""
+
+from senn.models.aggregators import SumAggregator
+from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
+from senn.models.parametrizers import CIFARParametrizer, LeNetParametrizer, MLPParametrizer
+from senn.models.senn import SENN, SENNOutput
+
+__all__ = [
+    "SENN",
+    "CIFARParametrizer",
+    "ConvConceptizer",
+    "IdentityConceptizer",
+    "LeNetParametrizer",
+    "MLPConceptizer",
+    "MLPParametrizer",
+    "SENNOutput",
+    "SumAggregator",
+]

@@ -1,0 +1,45 @@
+"""Small building blocks shared by the concept encoders and relevance parametrizers."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from torch import nn
+
+
+def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of the given widths with ReLU (and dropout) between them, none after the last."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def conv_trunk(
+    in_channels: int, image_size: int, channels: Sequence[int], kernel_size: int, dropout: float = 0.0
+) -> tuple[nn.Sequential, list[int]]:
+    """LeNet-style blocks ``conv(k) -> [dropout2d] -> maxpool 2 -> ReLU``, one per entry of ``channels``.
+
+    Returns the trunk and the spatial size before the first and after every block. Raises
+    ``ValueError`` when the image is too small for the number of blocks.
+    """
+    sizes = [image_size]
+    layers: list[nn.Module] = []
+    for i, (c_in, c_out) in enumerate(zip([in_channels, *channels[:-1]], channels)):
+        size = (sizes[-1] - kernel_size + 1) // 2
+        if size < 1:
+            raise ValueError(
+                f"image_size={image_size} is too small for {len(channels)} conv blocks of kernel_size="
+                f"{kernel_size} (block {i + 1} would output {size} pixels); use fewer channels or a smaller kernel"
+            )
+        layers.append(nn.Conv2d(c_in, c_out, kernel_size))
+        if dropout > 0 and i == len(channels) - 1:
+            layers.append(nn.Dropout2d(dropout))
+        layers += [nn.MaxPool2d(2), nn.ReLU()]
+        sizes.append(size)
+    return nn.Sequential(*layers), sizes

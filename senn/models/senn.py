@@ -1,0 +1,122 @@
+"""The self-explaining neural network: a concept encoder, a relevance parametrizer and an aggregator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+class SENNOutput(NamedTuple):
+    """Everything one forward pass of a :class:`SENN` computes."""
+
+    logits: torch.Tensor
+    """(B, C) outputs of the aggregator."""
+    concepts: torch.Tensor
+    """(B, K) concept activations h(x)."""
+    relevances: torch.Tensor
+    """(B, K, C) relevances θ(x)."""
+    reconstruction: torch.Tensor | None
+    """The decoder's reconstruction of x (x's shape), or ``None`` when the encoder has no decoder."""
+
+
+class SENN(nn.Module):
+    """``logits_c(x) = g(h(x), θ(x))``, by default ``Σ_k θ_kc(x) · h_k(x)``.
+
+    Any modules following the component protocol work:
+
+    * ``conceptizer(x) -> (concepts (B, K), reconstruction or None)``
+    * ``parametrizer(x) -> relevances (B, K, C)``
+    * ``aggregator(concepts, relevances) -> logits (B, C)``
+
+    When the input shape is known (``input_shape``, or the conceptizer's ``input_shape``
+    attribute), construction runs one dummy batch through the parts and raises ``ValueError`` with
+    the offending shapes if they do not fit together.
+
+    Args:
+        conceptizer: the concept encoder h.
+        parametrizer: the relevance parametrizer θ.
+        aggregator: the aggregator g.
+        input_shape: shape of one input without the batch dimension, for the construction check.
+    """
+
+    def __init__(
+        self,
+        conceptizer: nn.Module,
+        parametrizer: nn.Module,
+        aggregator: nn.Module,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.conceptizer = conceptizer
+        self.parametrizer = parametrizer
+        self.aggregator = aggregator
+        shape = input_shape if input_shape is not None else getattr(conceptizer, "input_shape", None)
+        self.input_shape: tuple[int, ...] | None = tuple(shape) if shape is not None else None
+        if self.input_shape is not None:
+            self._check_shapes()
+
+    @property
+    def task(self) -> str:
+        """How the logits are read: the aggregator's ``task``, ``"multiclass"`` if it declares none."""
+        return getattr(self.aggregator, "task", "multiclass")
+
+    def forward(self, x: torch.Tensor) -> SENNOutput:
+        """Compute logits (B, C), concepts (B, K), relevances (B, K, C) and the reconstruction."""
+        concepts, reconstruction = self.conceptizer(x)
+        relevances = self.parametrizer(x)
+        logits = self.aggregator(concepts, relevances)
+        return SENNOutput(logits, concepts, relevances, reconstruction)
+
+    @torch.no_grad()
+    def _check_shapes(self) -> None:
+        """Run a dummy batch of 2 through the parts and check that their shapes agree."""
+        name = type(self).__name__
+        param = next(self.parameters(), None)
+        x = torch.zeros(2, *self.input_shape, device=param.device if param is not None else None)
+        was_training = self.training
+        self.eval()  # no batch-norm statistics updated, no dropout
+        try:
+            try:
+                concepts, reconstruction = self.conceptizer(x)
+            except RuntimeError as err:
+                raise ValueError(
+                    f"{name}: the conceptizer cannot take inputs of shape {tuple(x.shape)}: {err}"
+                ) from err
+            try:
+                relevances = self.parametrizer(x)
+            except RuntimeError as err:
+                raise ValueError(
+                    f"{name}: the parametrizer cannot take inputs of shape {tuple(x.shape)}: {err}"
+                ) from err
+        finally:
+            self.train(was_training)
+        if concepts.dim() != 2 or len(concepts) != 2:
+            raise ValueError(
+                f"{name}: the conceptizer must return concepts of shape (B, K), got {tuple(concepts.shape)}"
+            )
+        if reconstruction is not None and reconstruction.shape != x.shape:
+            raise ValueError(
+                f"{name}: the conceptizer's reconstruction has shape {tuple(reconstruction.shape)}, "
+                f"the input {tuple(x.shape)}"
+            )
+        k = concepts.shape[1]
+        if relevances.dim() != 3 or relevances.shape[:2] != (2, k):
+            raise ValueError(
+                f"{name}: the parametrizer must return relevances of shape (B, K, C) with K={k} concepts "
+                f"(the conceptizer's), got {tuple(relevances.shape)}; set the parametrizer's num_concepts to {k}"
+            )
+        c = relevances.shape[2]
+        expected = getattr(self.aggregator, "num_classes", c)
+        if expected != c:
+            raise ValueError(
+                f"{name}: the parametrizer gives C={c} outputs per concept but the aggregator expects "
+                f"num_classes={expected}; make them equal"
+            )
+        logits = self.aggregator(concepts, relevances)
+        if logits.shape != (2, c):
+            raise ValueError(
+                f"{name}: the aggregator must return logits of shape (B, C=({c})), got {tuple(logits.shape)}"
+            )

@@ -1,0 +1,169 @@
+"""The LightningModule that trains a :class:`senn.SENN` with the paper's objective."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torchmetrics
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from senn.losses import ESTIMATORS, classification_loss, reconstruction_loss, robustness_loss, sparsity_loss
+from senn.models import SENN, SENNOutput, SumAggregator
+
+ComponentSpec = nn.Module | Mapping[str, Any]
+
+
+def _build(spec: ComponentSpec) -> nn.Module:
+    """Return ``spec`` if it is a module, else instantiate it from its Hydra ``_target_`` config."""
+    return spec if isinstance(spec, nn.Module) else instantiate(spec)
+
+
+def _plain(spec: ComponentSpec) -> Any:
+    """A config as plain Python containers, so that checkpoints hold no OmegaConf objects."""
+    return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig) else spec
+
+
+def _task_metric(task: str, num_classes: int) -> torchmetrics.Metric:
+    """Accuracy for classification tasks, mean squared error for regression."""
+    if task == "multiclass":
+        return torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
+    if task == "binary":
+        return torchmetrics.Accuracy(task="binary")
+    return torchmetrics.MeanSquaredError()
+
+
+class SENNModule(pl.LightningModule):
+    """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``.
+
+    The components are modules or Hydra configs (dicts with ``_target_``); given as configs they are
+    stored in the checkpoint's hyperparameters, so ``SENNModule.load_from_checkpoint(path)`` rebuilds
+    the model with no arguments and ``.model`` is the :class:`senn.SENN`.
+
+    The paper writes the concept term as ``ξ·(reconstruction + ζ·sparsity)``; ``reconstruction_weight``
+    is ξ and ``sparsity_weight`` is ξ·ζ.
+
+    Args:
+        conceptizer: the concept encoder h, or its config.
+        parametrizer: the relevance parametrizer θ, or its config.
+        aggregator: the aggregator g, or its config.
+        robustness_weight: λ, the weight of the stability regularizer (0 turns it off).
+        reconstruction_weight: weight of the autoencoder's reconstruction MSE.
+        sparsity_weight: weight of the concepts' L1 norm.
+        robustness_estimator: ``"exact"``, ``"projection"`` or ``"jacobian"``
+            (see :mod:`senn.losses.robustness`).
+        num_projections: projections per sample for the ``"projection"`` estimator.
+        optimizer: a partial optimizer config (``_target_`` + ``_partial_: true`` + arguments),
+            called with the parameters; default Adam with lr 2e-4.
+        input_shape: shape of one input, for the construction-time shape check (default: the
+            conceptizer's ``input_shape``).
+    """
+
+    def __init__(
+        self,
+        conceptizer: ComponentSpec,
+        parametrizer: ComponentSpec,
+        aggregator: ComponentSpec,
+        robustness_weight: float = 1e-4,
+        reconstruction_weight: float = 1.0,
+        sparsity_weight: float = 2e-5,
+        robustness_estimator: str = "exact",
+        num_projections: int = 1,
+        optimizer: Mapping[str, Any] | None = None,
+        input_shape: list[int] | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in [
+            ("robustness_weight", robustness_weight),
+            ("reconstruction_weight", reconstruction_weight),
+            ("sparsity_weight", sparsity_weight),
+        ]:
+            if value < 0:
+                raise ValueError(f"SENNModule: {name}={value} must be >= 0")
+        if robustness_estimator not in ESTIMATORS:
+            raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
+        specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
+        self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
+        self.hparams.update({name: _plain(value) for name, value in self.hparams.items()})
+        self.model = SENN(_build(conceptizer), _build(parametrizer), _build(aggregator), input_shape)
+        # Validation and test always report the exact value, whatever estimator trains.
+        self.eval_estimator = "exact" if isinstance(self.model.aggregator, SumAggregator) else "jacobian"
+        task, num_classes = self.model.task, getattr(self.model.aggregator, "num_classes", None)
+        self.metrics = nn.ModuleDict(
+            {stage: _task_metric(task, num_classes) for stage in ("train_metric", "val_metric", "test_metric")}
+        )
+
+    def forward(self, x: torch.Tensor) -> SENNOutput:
+        """Run the SENN."""
+        return self.model(x)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        """Forward pass, every loss term, metrics and logging for one batch of ``stage``."""
+        x, y = batch
+        hp = self.hparams
+        regularize = hp.robustness_weight > 0 or stage != "train"  # always measured on val/test
+        if regularize:
+            x = x.detach().requires_grad_(True)
+        out = self.model(x)
+        terms = {
+            "classification_loss": classification_loss(out.logits, y, self.model.task),
+            "reconstruction_loss": reconstruction_loss(out.reconstruction, x.detach()),
+            "sparsity_loss": sparsity_loss(out.concepts),
+        }
+        if regularize:
+            estimator = hp.robustness_estimator if stage == "train" else self.eval_estimator
+            terms["robustness_loss"] = robustness_loss(
+                self.model, x, estimator, output=out, num_projections=hp.num_projections
+            )
+        loss = (
+            terms["classification_loss"]
+            + hp.reconstruction_weight * terms["reconstruction_loss"]
+            + hp.sparsity_weight * terms["sparsity_loss"]
+        )
+        if hp.robustness_weight > 0:
+            loss = loss + hp.robustness_weight * terms["robustness_loss"]
+        metric = self.metrics[f"{stage}_metric"]
+        metric(*self._metric_inputs(out.logits, y))
+        on_step = stage == "train"
+        name = "acc" if self.model.task != "regression" else "mse"
+        self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
+        self.log(f"{stage}/loss", loss.detach(), on_step=on_step, on_epoch=True, prog_bar=stage != "train")
+        for term, value in terms.items():
+            self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True)
+        return loss
+
+    def _metric_inputs(self, logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predictions and targets in the shapes the task's metric takes."""
+        if self.model.task == "binary":
+            return torch.sigmoid(logits[:, 0]), y.view(-1)  # (B,), (B,)
+        if self.model.task == "regression":
+            return logits, y.view_as(logits)
+        return logits, y
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """One optimisation step's loss."""
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Validation metrics, the robustness term included (it needs input gradients)."""
+        with torch.inference_mode(False), torch.enable_grad():
+            self._step(tuple(t.clone() for t in batch), "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Test metrics, the robustness term included."""
+        with torch.inference_mode(False), torch.enable_grad():
+            self._step(tuple(t.clone() for t in batch), "test")
+
+    def backward(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> None:
+        """Backpropagate into the parameters only: the input gradient is never used, so skip it."""
+        loss.backward(*args, inputs=[p for p in self.parameters() if p.requires_grad], **kwargs)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """The configured optimizer (default Adam, lr 2e-4) over all parameters."""
+        if self.hparams.optimizer is None:
+            return torch.optim.Adam(self.parameters(), lr=2e-4)
+        return instantiate(self.hparams.optimizer)(params=self.parameters())

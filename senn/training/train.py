@@ -1,0 +1,79 @@
+"""``train(cfg)``: build everything from a composed config, fit, test the best checkpoint."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from senn.data import InMemoryDataModule
+from senn.models import SENN
+from senn.training.module import SENNModule
+
+
+def check_compatible(datamodule: InMemoryDataModule, model: SENN) -> None:
+    """Raise ``ValueError`` if the model's input shape, outputs or task do not fit the data set.
+
+    Uses only what the data module declares, so nothing is read yet.
+    """
+    data_name = type(datamodule).__name__
+    problems = []
+    if model.input_shape is not None and tuple(model.input_shape) != tuple(datamodule.input_shape):
+        problems.append(
+            f"the model takes inputs of shape {tuple(model.input_shape)} but {data_name} has "
+            f"{tuple(datamodule.input_shape)} (set the conceptizer's input size to match)"
+        )
+    num_classes = getattr(model.aggregator, "num_classes", None)
+    if num_classes is not None and num_classes != datamodule.num_classes:
+        problems.append(f"model.aggregator.num_classes={num_classes} but {data_name} has {datamodule.num_classes}")
+    if model.task != datamodule.task:
+        problems.append(f"model.aggregator.task={model.task!r} but {data_name} is a {datamodule.task!r} task")
+    if problems:
+        raise ValueError("model and data do not fit: " + "; ".join(problems))
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Train and test a SENN as ``cfg`` says; return every logged metric.
+
+    ``metrics[cfg.monitor]`` is the best value of the monitored metric over training (what the
+    best checkpoint scored), so a sweeper can optimise it; ``test/...`` entries come from testing
+    that checkpoint.
+    """
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    pl.seed_everything(cfg.seed, workers=True)
+    datamodule: InMemoryDataModule = instantiate(cfg.data)
+    module: SENNModule = instantiate(cfg.model, _recursive_=False)
+    check_compatible(datamodule, module.model)
+
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(_flat(OmegaConf.to_container(cfg, resolve=True)))
+
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    best = checkpoint.best_model_path if checkpoint is not None else ""
+    if checkpoint is not None and checkpoint.best_model_score is not None:
+        metrics[cfg.monitor] = float(checkpoint.best_model_score)
+    if cfg.get("test"):
+        (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None)
+        metrics.update({name: float(value) for name, value in results.items()})
+    for logger in loggers:
+        logger.finalize("success")
+    return metrics
+
+
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts flattened to ``a/b/c`` keys, for loggers' hyperparameter tables."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(_flat(value, f"{prefix}/{key}" if prefix else str(key)))
+    return flat

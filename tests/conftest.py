@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny models of every kind and the location of the real data, when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from senn.models import (
+    SENN,
+    ConvConceptizer,
+    IdentityConceptizer,
+    LeNetParametrizer,
+    MLPConceptizer,
+    MLPParametrizer,
+    SumAggregator,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_model(kind: str, num_classes: int = 3) -> tuple[SENN, torch.Tensor]:
+    """A small float64 SENN in eval mode and a batch of 4 inputs for it."""
+    torch.manual_seed(0)
+    task = "binary" if num_classes == 1 else "multiclass"
+    if kind == "conv":  # image autoencoder concepts, 2 channels, 12x12
+        conceptizer = ConvConceptizer(in_channels=2, image_size=12, num_concepts=4, channels=(3, 5), kernel_size=3)
+        parametrizer = LeNetParametrizer(2, 12, 4, num_classes, channels=(3, 5), kernel_size=3, hidden_size=8)
+        x = torch.randn(4, 2, 12, 12)
+    elif kind == "mlp":  # tabular autoencoder concepts
+        conceptizer = MLPConceptizer(in_features=6, num_concepts=3, hidden_sizes=(8,))
+        parametrizer = MLPParametrizer(6, 3, num_classes, hidden_sizes=(8, 8))
+        x = torch.randn(4, 6)
+    elif kind == "identity":  # raw features plus the bias concept
+        conceptizer = IdentityConceptizer(in_features=5, bias=True)
+        parametrizer = MLPParametrizer(5, 6, num_classes, hidden_sizes=(8,))
+        x = torch.randn(4, 5)
+    elif kind == "identity_image":  # pixels as concepts, image parametrizer
+        conceptizer = IdentityConceptizer(in_features=64)
+        parametrizer = LeNetParametrizer(1, 8, 64, num_classes, channels=(3,), kernel_size=3, hidden_size=8)
+        x = torch.randn(4, 1, 8, 8)
+    else:
+        raise ValueError(kind)
+    model = SENN(conceptizer, parametrizer, SumAggregator(num_classes, task), input_shape=x.shape[1:])
+    return model.double().eval(), x.double()
+
+
+@pytest.fixture(params=["conv", "mlp", "identity", "identity_image"])
+def tiny(request: pytest.FixtureRequest) -> tuple[SENN, torch.Tensor]:
+    """Every kind of small model with a matching input batch."""
+    return make_model(request.param)
+
+
+def shared_data_dir() -> Path | None:
+    """The directory with the real MNIST / COMPAS files, if this machine has it."""
+    candidates = [os.environ.get("SENN_DATA_DIR"), REPO.parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def real_data_dir() -> Path:
+    """The real data directory; skips the test where it is absent."""
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("real MNIST/COMPAS files not present (set SENN_DATA_DIR)")
+    return path

@@ -1,0 +1,102 @@
+"""Every robustness estimator against a brute-force reference built from full Jacobians."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.autograd.functional import jacobian
+
+from senn.losses import robustness_loss, robustness_residual_norm
+from senn.models import SENN, SENNOutput
+from tests.conftest import make_model
+
+
+def brute_force_residual(model: SENN, x: torch.Tensor) -> torch.Tensor:
+    """``J_x logits − θᵀ J_x h`` per sample (B, C, D), one sample at a time, differentiable."""
+    residuals = []
+    for xi in x:
+        jac_f = jacobian(lambda z: model(z[None]).logits[0], xi, create_graph=True).flatten(1)  # (C, D)
+        jac_h = jacobian(lambda z: model(z[None]).concepts[0], xi, create_graph=True).flatten(1)  # (K, D)
+        theta = model(xi[None]).relevances[0]  # (K, C)
+        residuals.append(jac_f - theta.T @ jac_h)
+    return torch.stack(residuals)
+
+
+@pytest.mark.parametrize("estimator", ["exact", "jacobian"])
+def test_deterministic_estimators_match_brute_force(tiny, estimator):
+    model, x = tiny
+    expected = brute_force_residual(model, x).flatten(1).norm(dim=1)
+    actual = robustness_residual_norm(model, x, estimator)
+    torch.testing.assert_close(actual, expected, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(robustness_loss(model, x, estimator), expected.mean())
+
+
+@pytest.mark.parametrize("kind", ["conv", "mlp", "identity"])
+@pytest.mark.parametrize("num_classes", [3, 1])
+def test_exact_parameter_gradients_match_brute_force(kind, num_classes):
+    """The loss trains the encoder too: its gradient reaches h's parameters as the definition says."""
+    model, x = make_model(kind, num_classes)
+    names, params = zip(*model.named_parameters())
+
+    def grads(loss: torch.Tensor) -> list[torch.Tensor]:
+        found = torch.autograd.grad(loss, params, allow_unused=True)
+        return [torch.zeros_like(p) if g is None else g for p, g in zip(params, found)]
+
+    expected = grads(brute_force_residual(model, x).flatten(1).norm(dim=1).mean())
+    actual = grads(robustness_loss(model, x, "exact"))
+    for name, e, a in zip(names, expected, actual):
+        torch.testing.assert_close(a, e, rtol=1e-7, atol=1e-10, msg=f"gradient of {name}")
+    if kind != "identity":  # the encoder really is trained by this term
+        assert any(e.abs().sum() > 0 for name, e in zip(names, expected) if name.startswith("conceptizer.encoder"))
+
+
+def test_projection_is_the_projected_residual(tiny):
+    """With the same random vectors, the projection estimator equals ||vᵀR|| computed from R."""
+    model, x = tiny
+    residual = brute_force_residual(model, x).detach()  # (B, C, D)
+    v = torch.randn(len(x), residual.shape[1], generator=torch.Generator().manual_seed(7), dtype=x.dtype)
+    expected = torch.einsum("bc,bcd->bd", v, residual).norm(dim=1)
+    actual = robustness_residual_norm(model, x, "projection", generator=torch.Generator().manual_seed(7))
+    torch.testing.assert_close(actual, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_projection_square_is_unbiased():
+    model, x = make_model("conv")
+    exact_sq = robustness_residual_norm(model, x, "exact").pow(2)
+    g = torch.Generator().manual_seed(0)
+    estimate = robustness_residual_norm(model, x, "projection", num_projections=4000, generator=g).pow(2)
+    # 4000 projections of a chi-square-like variable: relative standard error < 3%.
+    torch.testing.assert_close(estimate, exact_sq, rtol=0.1, atol=0)
+
+
+def test_reusing_the_forward_pass_gives_the_same_loss():
+    model, x = make_model("conv")
+    x = x.clone().requires_grad_(True)
+    out = model(x)
+    assert isinstance(out, SENNOutput)
+    torch.testing.assert_close(robustness_loss(model, x, output=out), robustness_loss(model, x.detach()))
+
+
+def test_bad_arguments_are_refused():
+    model, x = make_model("mlp")
+    with pytest.raises(ValueError, match="not one of"):
+        robustness_loss(model, x, "fast")
+    with pytest.raises(ValueError, match="must require grad"):
+        robustness_loss(model, x, output=model(x))
+    with pytest.raises(ValueError, match="num_projections"):
+        robustness_loss(model, x, "projection", num_projections=0)
+
+
+def test_other_aggregators_need_the_jacobian_estimator():
+    class Mean(torch.nn.Module):
+        num_classes = 3
+
+        def forward(self, concepts, relevances):
+            return torch.tanh(torch.einsum("bk,bkc->bc", concepts, relevances))
+
+    model, x = make_model("mlp")
+    model.aggregator = Mean()
+    with pytest.raises(ValueError, match="estimator='jacobian'"):
+        robustness_loss(model, x, "exact")
+    expected = brute_force_residual(model, x).flatten(1).norm(dim=1).mean()
+    torch.testing.assert_close(robustness_loss(model, x, "jacobian"), expected)

@@ -1,0 +1,54 @@
+"""Every experiment preset composes, instantiates, and its model fits its data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from senn.cli import config_dir
+from senn.training import SENNModule, check_compatible
+
+EXPERIMENTS = ["mnist", "cifar10", "compas", "breast_cancer"]
+
+
+def compose_train(overrides: list[str]):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_presets_instantiate(experiment, tmp_path):
+    cfg = compose_train([f"experiment={experiment}", f"output_dir={tmp_path}"])
+    datamodule = instantiate(cfg.data)  # reads nothing yet
+    module = instantiate(cfg.model, _recursive_=False)
+    assert isinstance(module, SENNModule)
+    check_compatible(datamodule, module.model)
+    trainer = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
+    assert trainer.max_epochs == cfg.trainer.max_epochs
+    for callback in cfg.callbacks.values():
+        instantiate(callback)
+
+
+def test_paper_settings_of_the_mnist_preset(tmp_path):
+    cfg = compose_train(["experiment=mnist", f"output_dir={tmp_path}"])
+    assert cfg.model.conceptizer.num_concepts == 5
+    assert (cfg.model.robustness_weight, cfg.model.sparsity_weight, cfg.model.optimizer.lr) == (1e-4, 2e-5, 2e-4)
+    assert (cfg.data.batch_size, cfg.trainer.max_epochs) == (200, 5)
+
+
+def test_concept_count_follows_the_conceptizer(tmp_path):
+    cfg = compose_train(["experiment=mnist", "model.conceptizer.num_concepts=8", f"output_dir={tmp_path}"])
+    module = instantiate(cfg.model, _recursive_=False)
+    assert module.model(torch.zeros(2, 1, 28, 28)).relevances.shape == (2, 8, 10)
+
+
+def test_model_that_does_not_fit_the_data_is_refused(tmp_path):
+    cfg = compose_train(["experiment=compas", "model.aggregator.num_classes=2", "model.aggregator.task=multiclass",
+                         f"output_dir={tmp_path}"])  # fmt: skip
+    with pytest.raises(ValueError, match="num_classes=2 but COMPASDataModule has 1"):
+        check_compatible(instantiate(cfg.data), instantiate(cfg.model, _recursive_=False).model)
+    cfg = compose_train(["experiment=mnist", "data=cifar10", f"output_dir={tmp_path}"])
+    with pytest.raises(ValueError, match=r"inputs of shape \(1, 28, 28\) but CIFAR10DataModule has \(3, 32, 32\)"):
+        check_compatible(instantiate(cfg.data), instantiate(cfg.model, _recursive_=False).model)

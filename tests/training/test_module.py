@@ -1,0 +1,83 @@
+"""SENNModule: every loss term logged, the objective's weights, and checkpoints that rebuild the model."""
+
+from __future__ import annotations
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from senn.data import SyntheticDataModule
+from senn.models import SENN, IdentityConceptizer, MLPParametrizer, SumAggregator
+from senn.training import SENNModule
+
+COMPONENTS = {
+    "conceptizer": {"_target_": "senn.models.MLPConceptizer", "in_features": 10, "num_concepts": 4},
+    "parametrizer": {"_target_": "senn.models.MLPParametrizer", "in_features": 10, "num_concepts": 4,
+                     "num_classes": 3},
+    "aggregator": {"_target_": "senn.models.SumAggregator", "num_classes": 3},
+}  # fmt: skip
+
+
+def fit(module: SENNModule, tmp_path, epochs: int = 2) -> pl.Trainer:
+    trainer = pl.Trainer(
+        max_epochs=epochs, accelerator="cpu", logger=False, enable_progress_bar=False,
+        default_root_dir=tmp_path, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(module, datamodule=SyntheticDataModule(num_samples=300, batch_size=50))
+    return trainer
+
+
+def test_logs_every_term_on_train_and_val(tmp_path):
+    trainer = fit(SENNModule(**COMPONENTS, optimizer={"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-2}),
+                  tmp_path)  # fmt: skip
+    logged = set(trainer.callback_metrics)
+    for stage in ("train", "val"):
+        for term in ("loss", "acc", "classification_loss", "reconstruction_loss", "sparsity_loss", "robustness_loss"):
+            name = f"{stage}/{term}_epoch" if stage == "train" and term in ("loss", "acc") else f"{stage}/{term}"
+            assert name in logged, name
+    assert trainer.callback_metrics["val/robustness_loss"] > 0
+
+
+def test_objective_weights_the_terms():
+    module = SENNModule(**COMPONENTS, robustness_weight=0.5, reconstruction_weight=2.0, sparsity_weight=0.1)
+    logged = {}
+    module.log = lambda name, value, **kw: logged.__setitem__(name, value)
+    x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+    loss = module.training_step((x, y), 0)
+    expected = (logged["train/classification_loss"] + 0.5 * logged["train/robustness_loss"]
+                + 2.0 * logged["train/reconstruction_loss"] + 0.1 * logged["train/sparsity_loss"])  # fmt: skip
+    torch.testing.assert_close(loss.detach(), expected)
+
+
+def test_without_regularizer_training_skips_it_but_validation_reports_it(tmp_path):
+    trainer = fit(SENNModule(**COMPONENTS, robustness_weight=0.0), tmp_path, epochs=1)
+    assert "train/robustness_loss" not in trainer.callback_metrics
+    assert "val/robustness_loss" in trainer.callback_metrics
+
+
+def test_checkpoint_rebuilds_the_senn(tmp_path):
+    module = SENNModule(**COMPONENTS, robustness_estimator="projection")
+    trainer = fit(module, tmp_path, epochs=1)
+    path = tmp_path / "model.ckpt"
+    trainer.save_checkpoint(path)
+    loaded = SENNModule.load_from_checkpoint(path)
+    assert isinstance(loaded.model, SENN)
+    assert loaded.hparams.robustness_estimator == "projection"
+    x = torch.randn(5, 10)
+    torch.testing.assert_close(loaded.model.eval()(x).logits, module.model.eval()(x).logits)
+
+
+def test_modules_can_be_passed_directly(tmp_path):
+    module = SENNModule(IdentityConceptizer(10), MLPParametrizer(10, 10, 3), SumAggregator(3))
+    fit(module, tmp_path, epochs=1)
+    assert "conceptizer" not in module.hparams
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"robustness_weight": -1}, "robustness_weight=-1"), ({"sparsity_weight": -0.1}, "sparsity_weight=-0.1"),
+     ({"robustness_estimator": "fast"}, "robustness_estimator='fast'")],
+)  # fmt: skip
+def test_bad_settings_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SENNModule(**COMPONENTS, **kwargs)
