@@ -21,9 +21,14 @@ def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
 
 
 def conv_trunk(
-    in_channels: int, image_size: int, channels: Sequence[int], kernel_size: int, dropout: float = 0.0
+    in_channels: int,
+    image_size: int,
+    channels: Sequence[int],
+    kernel_size: int,
+    dropout: float = 0.0,
+    padding: int = 0,
 ) -> tuple[nn.Sequential, list[int]]:
-    """LeNet-style blocks ``conv(k) -> [dropout2d] -> maxpool 2 -> ReLU``, one per entry of ``channels``.
+    """LeNet-style blocks ``conv(k, padding) -> [dropout2d] -> maxpool 2 -> ReLU``, one per entry of ``channels``.
 
     Returns the trunk and the spatial size before the first and after every block. Raises
     ``ValueError`` when the image is too small for the number of blocks.
@@ -31,13 +36,13 @@ def conv_trunk(
     sizes = [image_size]
     layers: list[nn.Module] = []
     for i, (c_in, c_out) in enumerate(zip([in_channels, *channels[:-1]], channels)):
-        size = (sizes[-1] - kernel_size + 1) // 2
+        size = (sizes[-1] + 2 * padding - kernel_size + 1) // 2
         if size < 1:
             raise ValueError(
                 f"image_size={image_size} is too small for {len(channels)} conv blocks of kernel_size="
                 f"{kernel_size} (block {i + 1} would output {size} pixels); use fewer channels or a smaller kernel"
             )
-        layers.append(nn.Conv2d(c_in, c_out, kernel_size))
+        layers.append(nn.Conv2d(c_in, c_out, kernel_size, padding=padding))
         if dropout > 0 and i == len(channels) - 1:
             layers.append(nn.Dropout2d(dropout))
         layers += [nn.MaxPool2d(2), nn.ReLU()]

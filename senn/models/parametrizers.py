@@ -59,6 +59,7 @@ class LeNetParametrizer(_Parametrizer):
         kernel_size: convolution kernel size.
         hidden_size: width of the hidden fully connected layer.
         dropout: dropout (2-D after the last convolution, 1-D after the hidden layer).
+        padding: zero padding of each convolution (``kernel_size // 2`` keeps the size before pooling).
     """
 
     def __init__(
@@ -71,9 +72,10 @@ class LeNetParametrizer(_Parametrizer):
         kernel_size: int = 5,
         hidden_size: int = 50,
         dropout: float = 0.5,
+        padding: int = 0,
     ) -> None:
         super().__init__((in_channels, image_size, image_size), num_concepts, num_classes)
-        trunk, sizes = conv_trunk(in_channels, image_size, channels, kernel_size, dropout)
+        trunk, sizes = conv_trunk(in_channels, image_size, channels, kernel_size, dropout, padding)
         head = mlp([channels[-1] * sizes[-1] ** 2, hidden_size, num_concepts * num_classes], dropout)
         self.net = nn.Sequential(trunk, nn.Flatten(), head)
 

@@ -1,0 +1,137 @@
+"""Training throughput of the MNIST paper model with each robustness regularizer, side by side.
+
+The model is the ``experiment=mnist`` preset's (Hydra overrides change it, e.g. the paper's narrower
+parametrizer: ``--overrides model.parametrizer.channels=[10,20] model.parametrizer.padding=0
+model.parametrizer.hidden_size=50 model.parametrizer.dropout=0.5``). Every variant runs the same
+full training step (forward, every loss term, backward, Adam step) on batches of 200 MNIST-shaped
+inputs; only the regularizer differs:
+
+* ``none``: λ = 0, no regularizer;
+* ``published``: the public implementations' approach, implemented here as the reference: one
+  create-graph gradient call per class (of the log-probabilities) and per concept, then one
+  Frobenius norm over the whole batch, and a plain ``loss.backward()``;
+* ``exact``, ``projection``, ``jacobian``: senn's estimators, as ``SENNModule`` trains with them
+  (backward into the parameters only).
+
+Variants are interleaved over several rounds and the median is reported. Prints one JSON line per
+variant. Usage: ``python experiments/benchmarks/robustness_throughput.py [--steps 10 --rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from senn.cli import config_dir
+from senn.losses import classification_loss, reconstruction_loss, robustness_loss, sparsity_loss
+from senn.models import SENN
+
+BATCH, LAMBDA, SPARSITY = 200, 1e-4, 2e-5
+
+
+def paper_model(overrides: list[str]) -> SENN:
+    """The ``experiment=mnist`` preset's SENN, with Hydra overrides applied."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=mnist", "output_dir=.", *overrides])
+    return instantiate(cfg.model, _recursive_=False).model
+
+
+def published_robustness(model: SENN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The public implementations' regularizer: log-probability target, batch-wide Frobenius norm.
+
+    Returns the regularizer and the log-probabilities (their classification loss is NLL on them).
+    """
+    out = model(x)
+    log_probs = F.log_softmax(out.logits, dim=1)
+    jac_f = torch.stack(
+        [torch.autograd.grad(log_probs[:, c].sum(), x, create_graph=True)[0].flatten(1) for c in range(10)], 2
+    )  # (B, D, C)
+    jac_h = torch.stack(
+        [torch.autograd.grad(out.concepts[:, k].sum(), x, create_graph=True)[0].flatten(1) for k in range(5)], 2
+    )  # (B, D, K)
+    residual = jac_f - torch.bmm(jac_h, out.relevances)  # (B, D, C)
+    return residual.norm(p="fro"), log_probs, out
+
+
+Step = Callable[[torch.Tensor, torch.Tensor], None]
+
+
+def make_step(variant: str, model: SENN, optimizer: torch.optim.Optimizer) -> Step:
+    """One training step of ``variant``."""
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> None:
+        optimizer.zero_grad()
+        if variant == "published":
+            x = x.clone().requires_grad_(True)
+            robust, log_probs, out = published_robustness(model, x)
+            loss = F.nll_loss(log_probs, y) + LAMBDA * robust
+            loss = loss + reconstruction_loss(out.reconstruction, x.detach()) + SPARSITY * sparsity_loss(out.concepts)
+            loss.backward()
+        else:
+            x = x.clone().requires_grad_(variant != "none")
+            out = model(x)
+            loss = classification_loss(out.logits, y) + reconstruction_loss(out.reconstruction, x.detach())
+            loss = loss + SPARSITY * sparsity_loss(out.concepts)
+            if variant != "none":
+                loss = loss + LAMBDA * robustness_loss(model, x, variant, output=out)
+            loss.backward(inputs=params)
+        optimizer.step()
+
+    return step
+
+
+def main() -> None:
+    """Time every variant and print one JSON line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per variant and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
+    parser.add_argument("--variants", default="none,published,exact,projection,jacobian")
+    parser.add_argument("--overrides", nargs="*", default=[], help="Hydra overrides of the mnist preset's model")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    variants = args.variants.split(",")
+    x = torch.randn(BATCH, 1, 28, 28)  # throughput does not depend on the pixel values
+    y = torch.randint(0, 10, (BATCH,))
+    steps = {}
+    for variant in variants:
+        model = paper_model(args.overrides)
+        steps[variant] = make_step(variant, model, torch.optim.Adam(model.parameters(), lr=2e-4))
+        for _ in range(3):  # warm-up
+            steps[variant](x, y)
+    rates: dict[str, list[float]] = {v: [] for v in variants}
+    for _ in range(args.rounds):
+        for variant in variants:
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                steps[variant](x, y)
+            rates[variant].append(BATCH * args.steps / (time.perf_counter() - start))
+    median = {v: statistics.median(r) for v, r in rates.items()}
+    for variant in variants:
+        record = {
+            "variant": variant,
+            "samples_per_s": round(median[variant], 1),
+            "vs_none": round(median[variant] / median["none"], 3) if "none" in median else None,
+            "vs_published": round(median[variant] / median["published"], 3) if "published" in median else None,
+            "rounds": [round(r, 1) for r in rates[variant]],
+            "batch_size": BATCH,
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(),
+            "overrides": args.overrides,
+        }
+        print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()

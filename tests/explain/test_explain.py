@@ -1,0 +1,69 @@
+"""senn.explain: the structured explanation of one input or a batch, and its figures."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+import senn
+from senn.explain.plots import plot_explanation, plot_input_relevance
+from senn.training import SENNModule
+from tests.conftest import make_model
+
+
+def test_batch_explanation_is_consistent_with_the_forward_pass():
+    model, x = make_model("conv")
+    e = senn.explain(model, x)
+    out = model(x)
+    assert e.concepts.shape == (4, 4) and e.relevances.shape == (4, 4, 3) and e.contributions.shape == (4, 4, 3)
+    torch.testing.assert_close(e.contributions.sum(1), out.logits)  # contributions add up to the logits
+    torch.testing.assert_close(e.probabilities, out.logits.softmax(1))
+    torch.testing.assert_close(e.target, out.logits.argmax(1))
+    torch.testing.assert_close(e.target_relevances, out.relevances[torch.arange(4), :, e.target])
+
+
+def test_one_input_and_a_chosen_class():
+    model, x = make_model("mlp")
+    one = senn.explain(model, x[2], target=1)
+    assert len(one) == 1 and one.target.tolist() == [1]
+    torch.testing.assert_close(one.target_contributions[0], (model(x[2:3]).relevances[0, :, 1] * one.concepts[0]))
+    per_example = senn.explain(model, x, target=torch.tensor([0, 1, 2, 0]))
+    assert per_example.target.tolist() == [0, 1, 2, 0]
+    torch.testing.assert_close(per_example[1].relevances, senn.explain(model, x).relevances[1:2])
+    with pytest.raises(ValueError, match=r"target classes must be in \[0, 3\)"):
+        senn.explain(model, x, target=3)
+
+
+def test_binary_explanation():
+    model, x = make_model("identity", num_classes=1)
+    e = senn.explain(model, x)
+    logits = model(x).logits[:, 0]
+    torch.testing.assert_close(e.prediction, (logits > 0).long())
+    assert e.target.tolist() == [0, 0, 0, 0]
+    torch.testing.assert_close(e.probabilities[:, 0], torch.sigmoid(logits))
+
+
+def test_explain_accepts_the_lightning_module_and_keeps_its_mode():
+    module = SENNModule(*make_model("mlp")[0].float().children())
+    module.train()
+    e = senn.explain(module, torch.randn(2, 6))
+    assert module.training and len(e) == 2
+    with pytest.raises(TypeError, match=r"needs a senn\.SENN"):
+        senn.explain(torch.nn.Linear(2, 2), torch.randn(1, 2))
+
+
+def test_figures_draw_images_and_features(tmp_path):
+    model, x = make_model("conv")
+    fig = plot_explanation(senn.explain(model, x), x, index=2, concept_names=list("abcd"))
+    assert [ax.get_title() for ax in fig.axes][1].startswith("relevance θ for class")
+    fig.savefig(tmp_path / "explanation.png")
+    plt.close(fig)
+    model, x = make_model("identity_image")
+    fig = plot_input_relevance(senn.explain(model, x), (1, 8, 8))
+    fig.savefig(tmp_path / "heat.png")
+    plt.close(fig)
+    model, x = make_model("identity")
+    with pytest.raises(ValueError, match="cannot cover an input of shape"):
+        plot_input_relevance(senn.explain(model, x), (1, 8, 8))
+    assert (tmp_path / "explanation.png").stat().st_size > 1000
