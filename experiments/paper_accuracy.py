@@ -1,7 +1,7 @@
 """Test accuracy of the paper-settings presets, next to the published figures.
 
 Trains each ``experiment=`` preset with ``senn.training.train`` (the code behind ``senn-train``),
-for the given seeds, and writes ``experiments/results/paper_accuracy.{json,md}``.
+for the given seeds (runs kept under ``outputs/<name>/``), and writes ``experiments/results/paper_accuracy.{json,md}``.
 
 Usage::
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,12 +32,13 @@ PUBLISHED = {  # reference §5: paper / 2020 reproduction, test accuracy in %
 }
 
 
-def run(experiment: str, seed: int, overrides: list[str]) -> dict[str, float]:
-    """Train and test one preset; return its metrics and wall time."""
-    with tempfile.TemporaryDirectory() as out, initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+def run(experiment: str, seed: int, overrides: list[str], name: str) -> dict[str, float]:
+    """Train and test one preset; return its metrics and wall time. Checkpoints stay in ``outputs/``."""
+    out = Path("outputs") / name / f"{experiment}_seed{seed}"
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(
             "train",
-            overrides=[f"experiment={experiment}", f"seed={seed}", "logger=none", f"output_dir={out}",
+            overrides=[f"experiment={experiment}", f"seed={seed}", "logger=csv", f"output_dir={out}",
                        "callbacks.progress_bar.refresh_rate=0", *overrides],
         )  # fmt: skip
         start = time.perf_counter()
@@ -58,7 +58,7 @@ def main() -> None:
 
     rows = []
     for experiment in args.experiments:
-        runs = [run(experiment, seed, args.overrides) for seed in args.seeds]
+        runs = [run(experiment, seed, args.overrides, args.name) for seed in args.seeds]
         accs = [100 * r["test/acc"] for r in runs]
         row = {
             "experiment": experiment,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib
 
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 
 from senn.explain.explanation import Explanation
+from senn.explain.prototypes import Prototypes
 
 POSITIVE, NEGATIVE = "#2c7bb6", "#d7191c"
 
@@ -60,14 +62,19 @@ def plot_explanation(
 
     Args:
         explanation: from :func:`senn.explain`.
-        x: the explained inputs (B, ...), or the single input at ``index``.
+        x: the explained batch (B, ...), or the one input of a one-example explanation.
         index: which example of the batch to draw.
         concept_names: names of the K concepts (default ``concept 1..K``).
         class_names: names of the classes (default their indices).
         feature_names: names of tabular input features, for the input panel.
     """
     e = explanation[index]
-    one = x[index] if len(x) == len(explanation) else x
+    if len(x) == len(explanation) and x.dim() > 1:
+        one = x[index]
+    elif len(explanation) == 1:
+        one = x
+    else:
+        raise ValueError(f"x holds {len(x)} inputs but the explanation {len(explanation)}: pass the explained batch")
     k = e.concepts.shape[1]
     names = list(concept_names) if concept_names is not None else [f"concept {i + 1}" for i in range(k)]
     target = int(e.target[0])
@@ -107,5 +114,103 @@ def plot_input_relevance(
         names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(size)]
         fig, ax = plt.subplots(figsize=(6, max(2.5, 0.25 * size + 1)))
         plot_relevance_bars(ax, values.numpy(), names, f"relevance per feature, class {int(e.target[0])}")
+    fig.tight_layout()
+    return fig
+
+
+def _show_image(ax: plt.Axes, image: torch.Tensor, value_range: tuple[float, float] | None = None) -> None:
+    """One image (C, H, W) without axes, scaled to ``value_range`` (default its own range)."""
+    image = image.detach().cpu().float()
+    low, high = value_range if value_range is not None else (float(image.min()), float(image.max()))
+    image = ((image - low) / max(high - low, 1e-12)).clamp(0, 1).permute(1, 2, 0).numpy()
+    ax.imshow(image if image.shape[2] == 3 else image.mean(2), cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+
+
+def plot_prototypes(prototypes: Prototypes, concepts: Sequence[int] | None = None) -> plt.Figure:
+    """One row per concept: top examples by activation, by contrast, the decoder traversal and the
+    feature visualisation, side by side (image data only)."""
+    rows = list(concepts) if concepts is not None else list(range(len(prototypes.by_activation)))
+    blocks = [("top by activation", prototypes.activation_images), ("top by contrast", prototypes.contrast_images)]
+    if prototypes.traversals is not None:  # one brightness scale per row, so that the sweep shows
+        blocks.append(("decoder traversal (low → high)", prototypes.traversals))
+    if prototypes.feature_visualisations is not None:
+        blocks.append(("feature vis.", prototypes.feature_visualisations.unsqueeze(1)))
+    widths = [images.shape[1] for _, images in blocks]
+    fig = plt.figure(figsize=(0.75 * (sum(widths) + len(blocks)), 0.85 * len(rows) + 0.5))
+    grid = fig.add_gridspec(len(rows), len(blocks), width_ratios=widths, wspace=0.08)
+    for r, concept in enumerate(rows):
+        for b, (title, images) in enumerate(blocks):
+            cell = grid[r, b].subgridspec(1, images.shape[1], wspace=0.03)
+            for i in range(images.shape[1]):
+                ax = fig.add_subplot(cell[0, i])
+                shared = images is prototypes.traversals
+                row = images[concept]
+                _show_image(ax, row[i], (float(row.min()), float(row.max())) if shared else None)
+                if r == 0 and i == 0:
+                    ax.set_title(title, fontsize=8, loc="left")
+                if b == 0 and i == 0:
+                    name = prototypes.concept_names[concept] if prototypes.concept_names else f"concept {concept + 1}"
+                    ax.text(-0.15, 0.5, name, transform=ax.transAxes, ha="right", va="center", fontsize=8)
+    return fig
+
+
+def save_prototype_figures(prototypes: Prototypes, directory: str | Path) -> list[Path]:
+    """``prototypes.png`` with every concept, and ``concept_<k>.png`` per concept; return the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, rows in [
+        ("prototypes", None),
+        *[(f"concept_{j + 1}", [j]) for j in range(len(prototypes.by_activation))],
+    ]:
+        fig = plot_prototypes(prototypes, rows)
+        fig.savefig(directory / f"{name}.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(directory / f"{name}.png")
+    return paths
+
+
+def plot_metric_boxes(values: Mapping[str, np.ndarray], title: str, ylabel: str, log: bool = True) -> plt.Figure:
+    """Box plots of one metric for every method (the paper's Fig. 3-5 style); NaNs are left out."""
+    names = list(values)
+    data = [np.asarray(values[n], dtype=float)[np.isfinite(values[n])] for n in names]
+    fig, ax = plt.subplots(figsize=(1.1 * len(names) + 1.5, 3.6))
+    ax.boxplot(data, showfliers=True)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right", fontsize=8)
+    if log and all(len(d) and (d > 0).all() for d in data):
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attributions(
+    x: torch.Tensor, attributions: Mapping[str, torch.Tensor], feature_names: Sequence[str] | None = None
+) -> plt.Figure:
+    """Inputs (N, ...) in the first column, each method's attributions (N, ...) in the next ones:
+    diverging heat maps over pixels for images (channels summed), bars for feature vectors."""
+    n, methods = len(x), list(attributions)
+    image = x.dim() == 4
+    fig, axes = plt.subplots(n, len(methods) + 1, figsize=(1.9 * (len(methods) + 1), 1.9 * n if image else 3.0 * n),
+                             squeeze=False)  # fmt: skip
+    for i in range(n):
+        show_input(axes[i, 0], x[i], feature_names)
+        axes[i, 0].set_title("input" if i == 0 else "")
+        for j, method in enumerate(methods, start=1):
+            ax, values = axes[i, j], attributions[method][i].detach().cpu().float()
+            if image:
+                heat = values.sum(0).numpy()
+                bound = float(np.abs(heat).max()) or 1.0
+                ax.imshow(heat, cmap="RdBu", vmin=-bound, vmax=bound)
+                ax.axis("off")
+            else:
+                vals = values.flatten().numpy()
+                ax.barh(range(len(vals)), vals, color=[POSITIVE if v >= 0 else NEGATIVE for v in vals])
+                ax.invert_yaxis()
+                ax.set_yticks([])
+            if i == 0:
+                ax.set_title(method, fontsize=8)
     fig.tight_layout()
     return fig

@@ -17,6 +17,8 @@ from senn.explain.explanation import _as_senn
 
 ExplainFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``, batched like Captum's ``attribute``."""
+Sampler = Callable[[torch.Tensor, int], torch.Tensor]
+"""``(x (B, ...), n) -> n perturbed points per input (B, n, ...)``."""
 NORMS = ("l2", "linf")
 
 
@@ -44,6 +46,16 @@ def sample_ball(
     return x.unsqueeze(1) + delta.to(x.device)
 
 
+def gaussian_sampler(std: float, generator: torch.Generator | None = None) -> Sampler:
+    """Quantus' perturbation: ``x + N(0, std²)`` on every element (not confined to a ball)."""
+
+    def sample(x: torch.Tensor, n: int) -> torch.Tensor:
+        noise = torch.randn((len(x), n, *x.shape[1:]), generator=generator, dtype=x.dtype)
+        return x.unsqueeze(1) + std * noise.to(x.device)
+
+    return sample
+
+
 def project(delta: torch.Tensor, epsilon: float, norm: str) -> torch.Tensor:
     """Project perturbations (N, ...) back onto the ε-ball."""
     if norm == "linf":
@@ -64,6 +76,7 @@ def local_lipschitz(
     step_size: float | None = None,
     batch_size: int = 2048,
     generator: torch.Generator | None = None,
+    sampler: Sampler | None = None,
 ) -> torch.Tensor:
     """Local Lipschitz estimate of an explainer at each input (B,).
 
@@ -83,6 +96,8 @@ def local_lipschitz(
         step_size: gradient-ascent step, default ``2.5 ε / budget`` (l2 steps are normalised).
         batch_size: perturbed inputs per explainer call when sampling.
         generator: random generator for the samples and the starting points.
+        sampler: replaces the uniform ε-ball draws of ``"sampling"``, e.g. :func:`gaussian_sampler`
+            for Quantus' Gaussian perturbations.
     """
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
@@ -92,7 +107,9 @@ def local_lipschitz(
     with torch.no_grad():
         e, d = explain_fn(x, target).detach(), distance(x).detach()
     if estimator == "sampling":
-        return _sampled(explain_fn, distance, x, target, e, d, epsilon, budget, norm, batch_size, generator)
+        if sampler is None:
+            sampler = lambda points, n: sample_ball(points, n, epsilon, norm, generator)  # noqa: E731
+        return _sampled(explain_fn, distance, x, target, e, d, budget, batch_size, sampler)
     if estimator == "gradient":
         step = step_size if step_size is not None else 2.5 * epsilon / budget
         return _gradient_ascent(explain_fn, distance, x, target, e, d, epsilon, budget, norm, step, generator)
@@ -100,14 +117,14 @@ def local_lipschitz(
 
 
 @torch.no_grad()
-def _sampled(explain_fn, distance, x, target, e, d, epsilon, budget, norm, batch_size, generator) -> torch.Tensor:
-    """Max of the ratio over ``budget`` uniform samples per input, evaluated in chunks."""
+def _sampled(explain_fn, distance, x, target, e, d, budget, batch_size, sampler) -> torch.Tensor:
+    """Max of the ratio over ``budget`` sampled points per input, evaluated in chunks."""
     b = len(x)
     best = torch.zeros(b, dtype=x.dtype, device=x.device)
     per_chunk = max(1, batch_size // b)
     for start in range(0, budget, per_chunk):
         n = min(per_chunk, budget - start)
-        points = sample_ball(x, n, epsilon, norm, generator).flatten(0, 1)  # (B·n, ...)
+        points = sampler(x, n).flatten(0, 1)  # (B, n, ...) -> (B·n, ...)
         rep = torch.arange(b, device=x.device).repeat_interleave(n)
         ratio = lipschitz_ratio(e[rep], explain_fn(points, target[rep]), d[rep], distance(points)).view(b, n)
         best = torch.maximum(best, ratio.max(1).values)
@@ -119,9 +136,9 @@ def _gradient_ascent(explain_fn, distance, x, target, e, d, epsilon, budget, nor
     delta = sample_ball(x, 1, epsilon * 0.1, norm, generator)[:, 0] - x  # small random start
     best = torch.zeros(len(x), dtype=x.dtype, device=x.device)
     for _ in range(budget):
-        delta = delta.detach().requires_grad_(True)
-        point = x + delta
         with torch.enable_grad():
+            delta = delta.detach().requires_grad_(True)
+            point = x + delta
             ratio = lipschitz_ratio(e, explain_fn(point, target), d, distance(point))
             (grad,) = torch.autograd.grad(ratio.sum(), delta)
         best = torch.maximum(best, ratio.detach())

@@ -3,6 +3,7 @@
 from senn.models.aggregators import SumAggregator
 from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
 from senn.models.parametrizers import CIFARParametrizer, LeNetParametrizer, MLPParametrizer
+from senn.models.plain import PlainClassifier
 from senn.models.senn import SENN, SENNOutput
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "LeNetParametrizer",
     "MLPConceptizer",
     "MLPParametrizer",
+    "PlainClassifier",
     "SENNOutput",
     "SumAggregator",
 ]

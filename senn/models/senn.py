@@ -63,6 +63,11 @@ class SENN(nn.Module):
         """How the logits are read: the aggregator's ``task``, ``"multiclass"`` if it declares none."""
         return getattr(self.aggregator, "task", "multiclass")
 
+    @property
+    def num_classes(self) -> int | None:
+        """C, the number of outputs, as the aggregator declares it (``None`` if it does not)."""
+        return getattr(self.aggregator, "num_classes", None)
+
     def forward(self, x: torch.Tensor) -> SENNOutput:
         """Compute logits (B, C), concepts (B, K), relevances (B, K, C) and the reconstruction."""
         concepts, reconstruction = self.conceptizer(x)

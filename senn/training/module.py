@@ -5,39 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
-import torchmetrics
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from senn.losses import ESTIMATORS, classification_loss, reconstruction_loss, robustness_loss, sparsity_loss
 from senn.models import SENN, SENNOutput, SumAggregator
-
-ComponentSpec = nn.Module | Mapping[str, Any]
-
-
-def _build(spec: ComponentSpec) -> nn.Module:
-    """Return ``spec`` if it is a module, else instantiate it from its Hydra ``_target_`` config."""
-    return spec if isinstance(spec, nn.Module) else instantiate(spec)
+from senn.training.base import ClassifierModule, ComponentSpec, build, plain
 
 
-def _plain(spec: ComponentSpec) -> Any:
-    """A config as plain Python containers, so that checkpoints hold no OmegaConf objects."""
-    return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig) else spec
-
-
-def _task_metric(task: str, num_classes: int) -> torchmetrics.Metric:
-    """Accuracy for classification tasks, mean squared error for regression."""
-    if task == "multiclass":
-        return torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
-    if task == "binary":
-        return torchmetrics.Accuracy(task="binary")
-    return torchmetrics.MeanSquaredError()
-
-
-class SENNModule(pl.LightningModule):
+class SENNModule(ClassifierModule):
     """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``.
 
     The components are modules or Hydra configs (dicts with ``_target_``); given as configs they are
@@ -88,14 +64,11 @@ class SENNModule(pl.LightningModule):
             raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
         specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
-        self.hparams.update({name: _plain(value) for name, value in self.hparams.items()})
-        self.model = SENN(_build(conceptizer), _build(parametrizer), _build(aggregator), input_shape)
+        self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
+        self.model = SENN(build(conceptizer), build(parametrizer), build(aggregator), input_shape)
         # Validation and test always report the exact value, whatever estimator trains.
         self.eval_estimator = "exact" if isinstance(self.model.aggregator, SumAggregator) else "jacobian"
-        task, num_classes = self.model.task, getattr(self.model.aggregator, "num_classes", None)
-        self.metrics = nn.ModuleDict(
-            {stage: _task_metric(task, num_classes) for stage in ("train_metric", "val_metric", "test_metric")}
-        )
+        self._init_metrics()
 
     def forward(self, x: torch.Tensor) -> SENNOutput:
         """Run the SENN."""
@@ -126,23 +99,8 @@ class SENNModule(pl.LightningModule):
         )
         if hp.robustness_weight > 0:
             loss = loss + hp.robustness_weight * terms["robustness_loss"]
-        metric = self.metrics[f"{stage}_metric"]
-        metric(*self._metric_inputs(out.logits, y))
-        on_step = stage == "train"
-        name = "acc" if self.model.task != "regression" else "mse"
-        self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
-        self.log(f"{stage}/loss", loss.detach(), on_step=on_step, on_epoch=True, prog_bar=stage != "train")
-        for term, value in terms.items():
-            self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True)
+        self._log_metrics(stage, out.logits, y, {"loss": loss, **terms})
         return loss
-
-    def _metric_inputs(self, logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Predictions and targets in the shapes the task's metric takes."""
-        if self.model.task == "binary":
-            return torch.sigmoid(logits[:, 0]), y.view(-1)  # (B,), (B,)
-        if self.model.task == "regression":
-            return logits, y.view_as(logits)
-        return logits, y
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         """One optimisation step's loss."""
@@ -161,9 +119,3 @@ class SENNModule(pl.LightningModule):
     def backward(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> None:
         """Backpropagate into the parameters only: the input gradient is never used, so skip it."""
         loss.backward(*args, inputs=[p for p in self.parameters() if p.requires_grad], **kwargs)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        """The configured optimizer (default Adam, lr 2e-4) over all parameters."""
-        if self.hparams.optimizer is None:
-            return torch.optim.Adam(self.parameters(), lr=2e-4)
-        return instantiate(self.hparams.optimizer)(params=self.parameters())

@@ -9,13 +9,13 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
+from torch import nn
 
 from senn.data import InMemoryDataModule
-from senn.models import SENN
-from senn.training.module import SENNModule
+from senn.training.base import ClassifierModule
 
 
-def check_compatible(datamodule: InMemoryDataModule, model: SENN) -> None:
+def check_compatible(datamodule: InMemoryDataModule, model: nn.Module) -> None:
     """Raise ``ValueError`` if the model's input shape, outputs or task do not fit the data set.
 
     Uses only what the data module declares, so nothing is read yet.
@@ -27,11 +27,11 @@ def check_compatible(datamodule: InMemoryDataModule, model: SENN) -> None:
             f"the model takes inputs of shape {tuple(model.input_shape)} but {data_name} has "
             f"{tuple(datamodule.input_shape)} (set the conceptizer's input size to match)"
         )
-    num_classes = getattr(model.aggregator, "num_classes", None)
+    num_classes = getattr(model, "num_classes", None)
     if num_classes is not None and num_classes != datamodule.num_classes:
-        problems.append(f"model.aggregator.num_classes={num_classes} but {data_name} has {datamodule.num_classes}")
+        problems.append(f"the model has num_classes={num_classes} but {data_name} has {datamodule.num_classes}")
     if model.task != datamodule.task:
-        problems.append(f"model.aggregator.task={model.task!r} but {data_name} is a {datamodule.task!r} task")
+        problems.append(f"the model's task is {model.task!r} but {data_name} is a {datamodule.task!r} task")
     if problems:
         raise ValueError("model and data do not fit: " + "; ".join(problems))
 
@@ -46,8 +46,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     pl.seed_everything(cfg.seed, workers=True)
     datamodule: InMemoryDataModule = instantiate(cfg.data)
-    module: SENNModule = instantiate(cfg.model, _recursive_=False)
+    module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
+    module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
 
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from senn.cli import config_dir
-from senn.training import SENNModule, check_compatible
+from senn.training import PlainModule, SENNModule, check_compatible
 
-EXPERIMENTS = ["mnist", "cifar10", "compas", "breast_cancer"]
+EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 
 
 def compose_train(overrides: list[str]):
@@ -23,12 +25,29 @@ def test_experiment_presets_instantiate(experiment, tmp_path):
     cfg = compose_train([f"experiment={experiment}", f"output_dir={tmp_path}"])
     datamodule = instantiate(cfg.data)  # reads nothing yet
     module = instantiate(cfg.model, _recursive_=False)
-    assert isinstance(module, SENNModule)
+    assert isinstance(module, PlainModule if experiment.endswith("_plain") else SENNModule)
     check_compatible(datamodule, module.model)
     trainer = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
     assert trainer.max_epochs == cfg.trainer.max_epochs
     for callback in cfg.callbacks.values():
         instantiate(callback)
+
+
+def test_every_documented_preset_exists():
+    assert {"mnist", "cifar10", "compas", "breast_cancer", "mnist_plain", "breast_cancer_plain"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", ["mnist", "breast_cancer"])
+def test_plain_baseline_has_the_parametrizers_architecture(experiment, tmp_path):
+    senn, base = (
+        instantiate(compose_train([f"experiment={name}", f"output_dir={tmp_path}"]).model, _recursive_=False)
+        for name in (experiment, f"{experiment}_plain")
+    )
+    theta, net = senn.model.parametrizer.net, base.model.network.net
+    assert [type(m) for m in theta.modules()] == [type(m) for m in net.modules()]
+    # Only the last layer differs: K·C outputs for θ, C for the plain network.
+    shapes = [p.shape for p in theta.parameters()][:-2], [p.shape for p in net.parameters()][:-2]
+    assert shapes[0] == shapes[1]
 
 
 def test_paper_settings_of_the_mnist_preset(tmp_path):

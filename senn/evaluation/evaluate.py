@@ -1,0 +1,230 @@
+"""``evaluate(cfg)``: faithfulness and stability of a SENN and of post-hoc explainers on the same inputs.
+
+Everything lands in ``cfg.output_dir``: ``metrics.json`` (summary per method), ``per_example.csv``,
+PNG figures, prototype arrays and figures, and a self-contained ``report.html``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from senn.data import InMemoryDataModule
+from senn.evaluation.report import write_report
+from senn.explain import explain
+from senn.explain.plots import plot_attributions, plot_explanation, plot_metric_boxes, save_prototype_figures
+from senn.explain.posthoc import patch_size, posthoc_explainer
+from senn.explain.prototypes import Prototypes, concept_activations, concept_prototypes
+from senn.metrics import concept_faithfulness, concept_lipschitz, feature_faithfulness, local_lipschitz, senn_explainer
+from senn.models import IdentityConceptizer
+from senn.training import PlainModule, SENNModule, load_checkpoint
+
+SENN_NAME = "senn"
+
+
+def summarize(values: np.ndarray) -> dict[str, float]:
+    """Median, mean, quartiles and count of the finite values."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return {"median": float("nan"), "mean": float("nan"), "q25": float("nan"), "q75": float("nan"), "n": 0}
+    q25, median, q75 = np.quantile(finite, [0.25, 0.5, 0.75])
+    return {"median": float(median), "mean": float(finite.mean()), "q25": float(q25), "q75": float(q75),
+            "n": len(finite)}  # fmt: skip
+
+
+def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> InMemoryDataModule:
+    """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it."""
+    config = OmegaConf.to_container(cfg.data, resolve=True) if cfg.get("data") is not None else data_config
+    if config is None:
+        raise ValueError("the checkpoint does not record its data set: pass one, e.g. `senn-evaluate data=mnist ...`")
+    if cfg.get("data_dir") is not None:
+        config["data_dir"] = cfg.data_dir
+    datamodule = instantiate(config)
+    datamodule.setup()
+    return datamodule
+
+
+def _senn_results(module: SENNModule, x: torch.Tensor, train_x: torch.Tensor, cfg: DictConfig) -> dict[str, Any]:
+    """The SENN's own faithfulness (concept removal) and stability (input and concept mode)."""
+    senn, s = module.model, cfg.stability
+    generator = torch.Generator().manual_seed(cfg.seed)
+    baseline: float | torch.Tensor = 0.0
+    if isinstance(senn.conceptizer, IdentityConceptizer):  # raw features are removed to their training medians
+        baseline = concept_activations(senn, train_x).median(0).values
+    start = time.perf_counter()
+    explanation = explain(senn, x)
+    target = explanation.prediction if senn.task == "multiclass" else explanation.target
+    result = {
+        "prediction": explanation.prediction,
+        "faithfulness": concept_faithfulness(senn, x, baseline=baseline),
+        "stability": local_lipschitz(senn_explainer(senn), x, target, s.epsilon, "sampling", s.budget, s.norm,
+                                     generator=generator),
+        "concept_stability": concept_lipschitz(senn, x, epsilon=s.epsilon, estimator="sampling", budget=s.budget,
+                                               norm=s.norm, generator=generator),
+    }  # fmt: skip
+    result["seconds"] = time.perf_counter() - start
+    result["stability_gradient"] = local_lipschitz(
+        senn_explainer(senn), x, target, s.epsilon, "gradient", s.budget, s.norm, generator=generator
+    )
+    result["explanation"] = explanation
+    return result
+
+
+def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """Feature-removal faithfulness and input-mode stability of every post-hoc method on the plain network."""
+    net, s = module.model, cfg.stability
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+    target = (logits[:, 0] > 0).long() if net.task == "binary" else logits.argmax(1)
+    forward = net if net.task != "binary" else (lambda inputs: torch.cat([-net(inputs), net(inputs)], 1) / 2)
+    classes = target if net.task != "binary" else torch.zeros_like(target)  # a single logit: explain it
+    group = patch_size(tuple(x.shape[1:])) if x.dim() == 4 else 1
+    results = {}
+    for method in cfg.methods:
+        explainer = posthoc_explainer(method, net, tuple(x.shape[1:]))
+        start = time.perf_counter()
+        attributions = explainer(x, classes)
+        if net.task == "binary":  # attributions of the one logit, signed towards the predicted class
+            attributions_of_target = attributions * (2 * target - 1).view(-1, *[1] * (x.dim() - 1))
+        else:
+            attributions_of_target = attributions
+        faithfulness = feature_faithfulness(
+            forward, x, attributions_of_target, target, cfg.faithfulness.feature_baseline, group
+        )
+        generator = torch.Generator().manual_seed(cfg.seed)
+        stability = local_lipschitz(explainer, x, classes, s.epsilon, "sampling", s.budget, s.norm, generator=generator)
+        results[method] = {
+            "prediction": target,
+            "attributions": attributions,
+            "faithfulness": faithfulness,
+            "stability": stability,
+        }
+        results[method]["seconds"] = time.perf_counter() - start
+    return results
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Evaluate the SENN at ``cfg.ckpt_path`` (and the post-hoc baselines on ``cfg.baseline_ckpt_path``).
+
+    Returns the summary written to ``metrics.json``: per method, the median / mean / quartiles of
+    faithfulness and stability over the evaluated inputs, and the seconds they took.
+    """
+    torch.manual_seed(cfg.seed)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    module = load_checkpoint(cfg.ckpt_path)
+    if not isinstance(module, SENNModule):
+        raise ValueError(f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; "
+                         "pass plain-network checkpoints as baseline_ckpt_path")  # fmt: skip
+    baseline = load_checkpoint(cfg.baseline_ckpt_path) if cfg.get("baseline_ckpt_path") else None
+    if baseline is not None and not isinstance(baseline, PlainModule):
+        raise ValueError(f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
+                         "not a plain network (train one with experiment=<name>_plain)")  # fmt: skip
+    datamodule = load_data(cfg, module.data_config)
+    x_all, y_all = datamodule.splits[cfg.split]
+    n = min(cfg.num_examples, len(x_all))
+    order = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(cfg.seed))[:n]
+    x, y = x_all[order], y_all[order]
+
+    senn = _senn_results(module, x, datamodule.splits["train"][0], cfg)
+    methods: dict[str, dict[str, Any]] = {SENN_NAME: senn}
+    if baseline is not None:
+        methods.update(_posthoc_results(baseline, x, cfg))
+
+    summary: dict[str, Any] = {
+        "ckpt_path": str(cfg.ckpt_path),
+        "baseline_ckpt_path": str(cfg.baseline_ckpt_path) if baseline is not None else None,
+        "split": cfg.split,
+        "num_examples": n,
+        "stability": OmegaConf.to_container(cfg.stability),
+        "methods": {},
+    }
+    for name, result in methods.items():
+        correct = (result["prediction"].view(-1) == y.view(-1).long()).float().mean()
+        entry = {
+            "accuracy": float(correct),
+            "faithfulness": summarize(result["faithfulness"].numpy()),
+            "stability": summarize(result["stability"].numpy()),
+            "seconds": round(result["seconds"], 2),
+        }
+        for extra in ("concept_stability", "stability_gradient"):
+            if extra in result:
+                entry[extra] = summarize(result[extra].numpy())
+        summary["methods"][name] = entry
+    p, prototypes = cfg.prototypes, None
+    if p.num_examples > 0 and x_all.dim() == 4:  # prototype pool: the first images of the evaluated split
+        pool = x_all[: p.num_examples]
+        prototypes = concept_prototypes(module.model, pool, p.k, p.traversal_steps, p.feature_vis_steps)
+        summary["concept_collapse"] = {"dead": prototypes.collapse.dead, "duplicates": prototypes.collapse.duplicates}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with (out / "per_example.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
+        for name, result in methods.items():
+            for i in range(n):
+                writer.writerow([int(order[i]), int(y[i]), name, int(result["prediction"][i]),
+                                 float(result["faithfulness"][i]), float(result["stability"][i])])  # fmt: skip
+
+    figures = _figures(methods, x, prototypes, cfg, out)
+    write_report(out / "report.html", summary, figures)
+    if cfg.get("wandb") and cfg.wandb.enabled:
+        _log_wandb(cfg, summary, figures)
+    return summary
+
+
+def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Prototypes | None, cfg: DictConfig,
+             out: Path) -> dict[str, Path]:  # fmt: skip
+    """Box plots, example explanations and prototype grids as PNG files; returns caption -> path."""
+    figures = {
+        "Faithfulness (higher is better)": _save(
+            plot_metric_boxes({k: v["faithfulness"].numpy() for k, v in methods.items()}, "faithfulness",
+                              "Pearson correlation", log=False), out / "faithfulness.png"),
+        "Stability: local Lipschitz estimate, input mode (lower is better)": _save(
+            plot_metric_boxes({k: v["stability"].numpy() for k, v in methods.items()}, "stability",
+                              "local Lipschitz estimate"), out / "stability.png"),
+    }  # fmt: skip
+    shown = min(cfg.examples_to_plot, len(x))
+    senn = methods[SENN_NAME]
+    for i in range(shown):
+        figures[f"SENN explanation of example {i + 1}"] = _save(
+            plot_explanation(senn["explanation"], x, i), out / f"explanation_{i + 1}.png"
+        )
+    attributions = {k: v["attributions"][:shown] for k, v in methods.items() if "attributions" in v}
+    if attributions:
+        figures["Post-hoc attributions of the same examples"] = _save(
+            plot_attributions(x[:shown], attributions), out / "posthoc_examples.png"
+        )
+    if prototypes is not None:
+        prototypes.export(out / "prototypes")
+        figures["Concept prototypes: top examples by activation and by contrast, decoder traversals, feature "
+                "visualisation"] = save_prototype_figures(prototypes, out / "prototypes")[0]  # fmt: skip
+    return figures
+
+
+def _log_wandb(cfg: DictConfig, summary: dict[str, Any], figures: dict[str, Path]) -> None:
+    """Log the figures and summary metrics to a wandb run (offline unless ``wandb.mode`` says otherwise)."""
+    import wandb
+
+    run = wandb.init(project=cfg.wandb.project, mode=cfg.wandb.mode, dir=str(cfg.output_dir), job_type="evaluate",
+                     config=OmegaConf.to_container(cfg, resolve=True))  # fmt: skip
+    run.log({caption: wandb.Image(str(path)) for caption, path in figures.items()})
+    for method, entry in summary["methods"].items():
+        for metric in ("faithfulness", "stability"):
+            run.summary[f"{method}/{metric}_median"] = entry[metric]["median"]
+    run.finish()

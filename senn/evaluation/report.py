@@ -1,0 +1,80 @@
+"""A self-contained static HTML report: tables and figures inlined, nothing fetched, opens offline."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #555; font-size: 0.9em; }
+code { background: #f3f3f3; padding: 1px 4px; }
+"""
+
+
+def _cell(stats: Mapping[str, float] | None) -> str:
+    """``median [q25, q75]`` of a summarised metric."""
+    if not stats or stats.get("n", 0) == 0:
+        return "–"
+    return f"{stats['median']:.4g} [{stats['q25']:.3g}, {stats['q75']:.3g}]"
+
+
+def metrics_table(summary: Mapping[str, Any]) -> str:
+    """The per-method table of ``metrics.json``'s summary as HTML."""
+    rows = [
+        "<tr><th>method</th><th>accuracy</th><th>faithfulness ↑</th><th>stability, input mode ↓</th>"
+        "<th>stability, concept mode ↓</th><th>stability, gradient ascent ↓</th><th>seconds</th></tr>"
+    ]
+    for method, entry in summary["methods"].items():
+        rows.append(
+            f"<tr><td>{html.escape(method)}</td><td>{entry['accuracy']:.3f}</td><td>{_cell(entry['faithfulness'])}</td>"
+            f"<td>{_cell(entry['stability'])}</td><td>{_cell(entry.get('concept_stability'))}</td>"
+            f"<td>{_cell(entry.get('stability_gradient'))}</td><td>{entry['seconds']:.1f}</td></tr>"
+        )
+    return '<table id="metrics">' + "".join(rows) + "</table>"
+
+
+def _image(path: Path) -> str:
+    """An ``<img>`` with the PNG inlined as a data URI."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(Path(path).stem)}">'
+
+
+def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[str, Path]) -> Path:
+    """Write the evaluation report: settings, the metrics table, concept-collapse findings, every figure."""
+    s = summary["stability"]
+    collapse = summary.get("concept_collapse")
+    baseline = summary.get("baseline_ckpt_path")
+    models = f"SENN <code>{html.escape(summary['ckpt_path'])}</code>"
+    if baseline:
+        models += f", post-hoc baselines on <code>{html.escape(baseline)}</code>"
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>senn evaluation</title>",
+        f"<style>{STYLE}</style></head><body><h1>SENN explanation quality</h1>",
+        f"<p>{models}; {summary['num_examples']} {html.escape(summary['split'])} examples.</p>",
+        "<h2>Metrics</h2>",
+        "<p>Median [quartiles] over the examples. Faithfulness: Pearson correlation between relevance and the "
+        "drop in the predicted class's probability when a concept (SENN) or a pixel group / feature (post-hoc) "
+        f"is removed. Stability: local Lipschitz estimate, max ‖e(x)−e(x′)‖ / ‖x−x′‖ over {s['budget']} random "
+        f"points of the {s['norm']} ball of radius {s['epsilon']} (concept mode: ‖θ(x)−θ(x′)‖ / ‖h(x)−h(x′)‖; "
+        "gradient ascent: the same budget of projected ascent steps). Every estimate is a lower bound.</p>",
+        metrics_table(summary),
+    ]
+    if collapse is not None:
+        parts.append(
+            f"<p id='collapse'>Concept collapse check: dead concepts {collapse['dead']}, "
+            f"duplicated pairs (i, j, correlation) {collapse['duplicates']} (concepts count from 0).</p>"
+        )
+    parts.append("<h2>Figures</h2>")
+    for caption, figure in figures.items():
+        parts.append(f"<figure>{_image(figure)}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    parts.append("</body></html>")
+    path = Path(path)
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path

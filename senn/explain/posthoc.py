@@ -1,0 +1,94 @@
+"""Post-hoc explainers of plain networks, the baselines a SENN's explanations are compared with.
+
+Every method is Captum's (or senn's excitation pullbacks) behind one calling convention,
+``explainer(inputs (N, ...), targets (N,)) -> attributions (N, ...)``, with settings scaled to the
+input: image methods work on square pixel patches of side ``max(2, H // 7)`` (4 for MNIST).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from captum._utils.models.linear_model import SkLearnRidge
+from captum.attr import InputXGradient, IntegratedGradients, KernelShap, Lime, Occlusion, Saliency
+from torch import nn
+
+from senn.explain.pullback import ExcitationPullback
+
+Explainer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``."""
+POSTHOC_METHODS = (
+    "saliency",
+    "input_x_gradient",
+    "integrated_gradients",
+    "occlusion",
+    "lime",
+    "kernel_shap",
+    "excitation_pullback",
+)
+
+
+def patch_size(input_shape: tuple[int, ...]) -> int:
+    """Side of the pixel patches that perturbation methods treat as one feature: ``max(2, H // 7)``."""
+    return max(2, input_shape[1] // 7)
+
+
+def feature_mask(input_shape: tuple[int, ...]) -> torch.Tensor:
+    """Interpretable features for LIME and KernelSHAP: square patches for images (shared across
+    channels), single features for vectors; an integer mask of one input's shape."""
+    if len(input_shape) != 3:
+        return torch.arange(int(torch.tensor(input_shape).prod())).view(input_shape)
+    _, h, w = input_shape
+    p = patch_size(input_shape)
+    rows, cols = torch.arange(h) // p, torch.arange(w) // p
+    patches = rows.view(-1, 1) * ((w + p - 1) // p) + cols.view(1, -1)  # (H, W)
+    return patches.expand(input_shape).contiguous()
+
+
+def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...], **options: Any) -> Explainer:
+    """One post-hoc method applied to ``model`` (logits (N, C)), as ``(inputs, targets) -> attributions``.
+
+    Args:
+        name: one of :data:`POSTHOC_METHODS`.
+        model: the network explained; put in eval mode.
+        input_shape: the shape of one input, to scale windows and feature masks.
+        options: keyword arguments of the method's ``attribute`` (e.g. ``n_samples=500`` for LIME),
+            or ``tau`` / ``gate`` / ``steps`` for excitation pullbacks.
+    """
+    model.eval()
+    image = len(input_shape) == 3
+    if name == "saliency":
+        method, kwargs = Saliency(model), {"abs": True}
+    elif name == "input_x_gradient":
+        method, kwargs = InputXGradient(model), {}
+    elif name == "integrated_gradients":
+        method, kwargs = IntegratedGradients(model), {"n_steps": 32, "internal_batch_size": 1024}
+    elif name == "occlusion":
+        if image:
+            p = patch_size(input_shape)
+            window, stride = (input_shape[0], p, p), (input_shape[0], p // 2, p // 2)
+        else:
+            window, stride = (1,), 1
+        method = Occlusion(model)
+        kwargs = {"sliding_window_shapes": window, "strides": stride, "perturbations_per_eval": 64}
+    elif name in ("lime", "kernel_shap"):
+        # LIME's surrogate is ridge regression as in the original lime package (Captum's default
+        # lasso zeroes every weight when the logits vary little).
+        method = Lime(model, SkLearnRidge(alpha=1.0)) if name == "lime" else KernelShap(model)
+        kwargs = {"feature_mask": feature_mask(input_shape), "n_samples": 200, "perturbations_per_eval": 50}
+    elif name == "excitation_pullback":
+        pullback = ExcitationPullback(model, **options)
+        return lambda inputs, target: pullback.attribute(inputs, target).detach()
+    else:
+        raise ValueError(f"unknown post-hoc method {name!r}; choose from {POSTHOC_METHODS}")
+    kwargs.update(options)
+    mask = kwargs.get("feature_mask")
+
+    def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        extra = {"feature_mask": mask.to(inputs.device).expand_as(inputs)} if mask is not None else {}
+        with torch.enable_grad():
+            return method.attribute(inputs, target=target, **{**kwargs, **extra}).detach()
+
+    return explain

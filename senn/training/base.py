@@ -1,0 +1,78 @@
+"""What the SENN and the plain-network LightningModules share: metrics, optimizer, checkpoint metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torchmetrics
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+ComponentSpec = nn.Module | Mapping[str, Any]
+STAGES = ("train", "val", "test")
+
+
+def build(spec: ComponentSpec) -> nn.Module:
+    """Return ``spec`` if it is a module, else instantiate it from its Hydra ``_target_`` config."""
+    return spec if isinstance(spec, nn.Module) else instantiate(spec)
+
+
+def plain(spec: Any) -> Any:
+    """A config as plain Python containers, so that checkpoints hold no OmegaConf objects."""
+    return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig) else spec
+
+
+def task_metric(task: str, num_classes: int | None) -> torchmetrics.Metric:
+    """Accuracy for classification tasks, mean squared error for regression."""
+    if task == "multiclass":
+        return torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
+    if task == "binary":
+        return torchmetrics.Accuracy(task="binary")
+    return torchmetrics.MeanSquaredError()
+
+
+class ClassifierModule(pl.LightningModule):
+    """Base of :class:`~senn.training.SENNModule` and :class:`~senn.training.PlainModule`.
+
+    Subclasses build ``self.model`` (with ``task`` and ``num_classes`` attributes), then call
+    :meth:`_init_metrics`. The checkpoint records the module class and the data config that
+    :func:`senn.training.train` sets as ``data_config``, so evaluation can rebuild both.
+    """
+
+    data_config: dict[str, Any] | None = None
+
+    def _init_metrics(self) -> None:
+        """One task metric per stage."""
+        task, num_classes = self.model.task, getattr(self.model, "num_classes", None)
+        self.metrics = nn.ModuleDict({f"{s}_metric": task_metric(task, num_classes) for s in STAGES})
+
+    def _log_metrics(self, stage: str, logits: torch.Tensor, y: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
+        """Log the task metric (``acc`` or ``mse``), the total loss and every loss term under ``stage/``."""
+        task = self.model.task
+        if task == "binary":
+            preds, target = torch.sigmoid(logits[:, 0]), y.view(-1)  # (B,), (B,)
+        elif task == "regression":
+            preds, target = logits, y.view_as(logits)
+        else:
+            preds, target = logits, y
+        metric = self.metrics[f"{stage}_metric"]
+        metric(preds, target)
+        on_step = stage == "train"
+        name = "mse" if task == "regression" else "acc"
+        self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
+        for term, value in terms.items():
+            self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """The configured optimizer (default Adam, lr 2e-4) over all parameters."""
+        if self.hparams.get("optimizer") is None:
+            return torch.optim.Adam(self.parameters(), lr=2e-4)
+        return instantiate(self.hparams.optimizer)(params=self.parameters())
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record which module class wrote the checkpoint and the data it was trained on."""
+        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config}

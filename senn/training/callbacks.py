@@ -1,0 +1,83 @@
+"""A Lightning callback that shows what the SENN has learned while it trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytorch_lightning as pl
+from pytorch_lightning.loggers import WandbLogger
+
+from senn.explain import explain
+from senn.explain.plots import plot_explanation, plot_prototypes
+from senn.explain.prototypes import concept_prototypes
+from senn.training.module import SENNModule
+
+
+class ExplanationLogger(pl.Callback):
+    """Every ``every_n_epochs`` validation epochs: example explanations and concept prototypes of the
+    validation data, saved as PNG under ``<default_root_dir>/explanations/epoch_<n>/`` and logged to
+    wandb when a ``WandbLogger`` is attached. Only on rank zero; a no-op for non-SENN modules.
+
+    Args:
+        every_n_epochs: how often (in epochs).
+        num_examples: explained validation examples.
+        prototype_pool: validation examples searched for prototypes (image data only; 0 skips them).
+        k: top examples per concept.
+        feature_vis_steps: optimisation steps of the feature visualisations (0 skips them; they cost
+            seconds per epoch).
+    """
+
+    def __init__(
+        self,
+        every_n_epochs: int = 1,
+        num_examples: int = 4,
+        prototype_pool: int = 1000,
+        k: int = 6,
+        feature_vis_steps: int = 0,
+    ) -> None:
+        if every_n_epochs < 1:
+            raise ValueError(f"ExplanationLogger: every_n_epochs={every_n_epochs} must be >= 1")
+        self.every_n_epochs, self.num_examples = every_n_epochs, num_examples
+        self.prototype_pool, self.k, self.feature_vis_steps = prototype_pool, k, feature_vis_steps
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Draw, save and log the figures of this epoch."""
+        epoch = trainer.current_epoch
+        if trainer.sanity_checking or not trainer.is_global_zero or not isinstance(pl_module, SENNModule):
+            return
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        x = self._validation_inputs(trainer)
+        if x is None:
+            return
+        x = x.to(pl_module.device)
+        directory = Path(trainer.default_root_dir) / "explanations" / f"epoch_{epoch:03d}"
+        directory.mkdir(parents=True, exist_ok=True)
+        shown = x[: self.num_examples]
+        explanation = explain(pl_module.model, shown)
+        figures = {f"explanation_{i + 1}": plot_explanation(explanation, shown, i) for i in range(len(shown))}
+        if self.prototype_pool > 0 and x.dim() == 4:
+            prototypes = concept_prototypes(
+                pl_module.model, x[: self.prototype_pool], self.k, 7, self.feature_vis_steps
+            )
+            figures["prototypes"] = plot_prototypes(prototypes)
+        paths = []
+        for name, fig in figures.items():
+            fig.savefig(directory / f"{name}.png", dpi=90, bbox_inches="tight")
+            plt.close(fig)
+            paths.append(directory / f"{name}.png")
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image("explanations", [str(p) for p in paths], step=trainer.global_step,
+                                 caption=[p.stem for p in paths])  # fmt: skip
+
+    @staticmethod
+    def _validation_inputs(trainer: pl.Trainer):
+        """The validation inputs: the data module's in-memory split, else the first validation batch."""
+        splits = getattr(trainer.datamodule, "splits", None)
+        if splits and "val" in splits:
+            return splits["val"][0]
+        loaders = trainer.val_dataloaders
+        loader = loaders[0] if isinstance(loaders, list) else loaders
+        return next(iter(loader))[0] if loader is not None else None

@@ -1,0 +1,78 @@
+"""Safe loading of senn checkpoints: tensors and plain containers only, no pickled code is ever run."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from senn.training.base import ClassifierModule
+from senn.training.module import SENNModule
+from senn.training.plain import PlainModule
+
+MODULES: dict[str, type[ClassifierModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> ClassifierModule:
+    """Rebuild the module a ``senn-train`` checkpoint holds, in eval mode, with ``weights_only=True`` loading.
+
+    The module class comes from the checkpoint's ``senn`` record (or, for checkpoints without one,
+    from its hyperparameters); the data config it was trained on is restored as ``data_config``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not a readable checkpoint, carries pickled objects other than
+            tensors and plain containers (possibly code), is not a senn checkpoint, or holds
+            weights of another architecture than its hyperparameters describe.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path} was refused by safe loading (weights_only=True): it holds objects other than tensors and "
+            f"plain containers, possibly code. senn never unpickles those; re-save it from trusted code. ({err})"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): {err}") from None
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "hyper_parameters" not in checkpoint:
+        raise ValueError(f"{path} is not a senn-train checkpoint: it has no 'state_dict' and 'hyper_parameters'")
+    record = checkpoint.get("senn") or {}
+    hparams = checkpoint["hyper_parameters"]
+    name = record.get("module") or ("SENNModule" if "conceptizer" in hparams else "PlainModule")
+    if name not in MODULES or not ({"conceptizer", "network"} & set(hparams)):
+        raise ValueError(f"{path} is not a senn checkpoint (module {name!r}, hyperparameters {sorted(hparams)})")
+    try:
+        module = MODULES[name](**hparams)
+    except Exception as err:
+        raise ValueError(f"{path}: cannot rebuild {name} from the checkpoint's hyperparameters: {err}") from err
+    try:
+        module.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as err:
+        problems = _mismatch(module.state_dict(), checkpoint["state_dict"])
+        raise ValueError(
+            f"{path}: the weights do not fit the {name} its hyperparameters describe ({problems}); "
+            "was it written by another version of the model?"
+        ) from err
+    module.data_config = record.get("data")
+    return module.eval()
+
+
+def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
+    """A short account of missing, unexpected and differently shaped weights."""
+    groups = {
+        "missing": sorted(set(expected) - set(found)),
+        "unexpected": sorted(set(found) - set(expected)),
+        "shape": [
+            f"{name} {tuple(found[name].shape)} vs {tuple(value.shape)}"
+            for name, value in expected.items()
+            if name in found and found[name].shape != value.shape
+        ],
+    }
+    return "; ".join(
+        f"{label}: {', '.join(items[:3])}{' ...' * (len(items) > 3)}" for label, items in groups.items() if items
+    )

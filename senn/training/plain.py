@@ -1,0 +1,57 @@
+"""The LightningModule that trains a plain network, the baseline explained post hoc."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from senn.losses import classification_loss
+from senn.models.plain import PlainClassifier
+from senn.training.base import ClassifierModule, ComponentSpec, build, plain
+
+
+class PlainModule(ClassifierModule):
+    """Trains a :class:`senn.models.plain.PlainClassifier` with the classification loss alone.
+
+    Same logging, checkpoints and reloading as :class:`~senn.training.SENNModule`, so a baseline goes
+    through exactly the SENN's pipeline (``senn-train experiment=mnist_plain``).
+
+    Args:
+        network: the network or its config: a parametrizer with ``num_concepts=1``.
+        task: ``"multiclass"``, ``"binary"`` or ``"regression"``.
+        optimizer: a partial optimizer config, as for ``SENNModule``; default Adam with lr 2e-4.
+    """
+
+    def __init__(
+        self, network: ComponentSpec, task: str = "multiclass", optimizer: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["network"] if isinstance(network, torch.nn.Module) else None)
+        self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
+        self.model = PlainClassifier(build(network), task)
+        self._init_metrics()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, C)."""
+        return self.model(x)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.model(x)
+        loss = classification_loss(logits, y, self.model.task)
+        self._log_metrics(stage, logits, y, {"loss": loss})
+        return loss
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """One optimisation step's loss."""
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Validation metrics."""
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Test metrics."""
+        self._step(batch, "test")
