@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -67,6 +67,25 @@ class TensorBatchDataset(Dataset):
         """Called by the DataLoader with a batch of indices: one gather per tensor."""
         index = torch.as_tensor(indices)
         return tuple(t[index] for t in self.tensors)
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """A random order that depends only on ``(seed, epoch)``: a run resumed at an epoch boundary sees
+    exactly the batches an uninterrupted run would. Lightning calls :meth:`set_epoch` every epoch."""
+
+    def __init__(self, num_samples: int, seed: int) -> None:
+        self.num_samples, self.seed, self.epoch = num_samples, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose order to draw."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.num_samples, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -142,10 +161,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         return DataLoader(
             TensorBatchDataset(x, y),
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=EpochShuffleSampler(len(x), self.seed) if shuffle else None,
             collate_fn=keep_batch,
             num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
         )
 
     def train_dataloader(self) -> DataLoader:

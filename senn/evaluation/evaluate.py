@@ -22,9 +22,16 @@ from senn.data import InMemoryDataModule
 from senn.evaluation.report import write_report
 from senn.explain import explain
 from senn.explain.plots import plot_attributions, plot_explanation, plot_metric_boxes, save_prototype_figures
-from senn.explain.posthoc import patch_size, posthoc_explainer
+from senn.explain.posthoc import Explainer, patch_size, posthoc_explainer
 from senn.explain.prototypes import Prototypes, concept_activations, concept_prototypes
-from senn.metrics import concept_faithfulness, concept_lipschitz, feature_faithfulness, local_lipschitz, senn_explainer
+from senn.metrics import (
+    concept_faithfulness,
+    concept_lipschitz,
+    feature_faithfulness,
+    local_lipschitz,
+    max_normalised,
+    senn_explainer,
+)
 from senn.models import IdentityConceptizer
 from senn.training import PlainModule, SENNModule, load_checkpoint
 
@@ -53,6 +60,11 @@ def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> InMemoryDa
     return datamodule
 
 
+def _stability_view(explainer: Explainer, cfg: DictConfig) -> Explainer:
+    """The explainer whose stability is measured: as is, or max-normalised (``stability.normalise=true``)."""
+    return max_normalised(explainer) if cfg.stability.get("normalise") else explainer
+
+
 def _senn_results(module: SENNModule, x: torch.Tensor, train_x: torch.Tensor, cfg: DictConfig) -> dict[str, Any]:
     """The SENN's own faithfulness (concept removal) and stability (input and concept mode)."""
     senn, s = module.model, cfg.stability
@@ -66,15 +78,16 @@ def _senn_results(module: SENNModule, x: torch.Tensor, train_x: torch.Tensor, cf
     result = {
         "prediction": explanation.prediction,
         "faithfulness": concept_faithfulness(senn, x, baseline=baseline),
-        "stability": local_lipschitz(senn_explainer(senn), x, target, s.epsilon, "sampling", s.budget, s.norm,
-                                     generator=generator),
+        "stability": local_lipschitz(_stability_view(senn_explainer(senn), cfg), x, target, s.epsilon, "sampling",
+                                     s.budget, s.norm, generator=generator),
         "concept_stability": concept_lipschitz(senn, x, epsilon=s.epsilon, estimator="sampling", budget=s.budget,
                                                norm=s.norm, generator=generator),
     }  # fmt: skip
     result["seconds"] = time.perf_counter() - start
-    result["stability_gradient"] = local_lipschitz(
-        senn_explainer(senn), x, target, s.epsilon, "gradient", s.budget, s.norm, generator=generator
-    )
+    explainer = _stability_view(senn_explainer(senn), cfg)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    result["stability_gradient"] = local_lipschitz(explainer, x, target, s.epsilon, "gradient", s.budget, s.norm,
+                                                   generator=generator)  # fmt: skip
     result["explanation"] = explanation
     return result
 
@@ -102,7 +115,8 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
             forward, x, attributions_of_target, target, cfg.faithfulness.feature_baseline, group
         )
         generator = torch.Generator().manual_seed(cfg.seed)
-        stability = local_lipschitz(explainer, x, classes, s.epsilon, "sampling", s.budget, s.norm, generator=generator)
+        stability = local_lipschitz(_stability_view(explainer, cfg), x, classes, s.epsilon, "sampling", s.budget,
+                                    s.norm, generator=generator)  # fmt: skip
         results[method] = {
             "prediction": target,
             "attributions": attributions,

@@ -64,6 +64,43 @@ def _as_senn(model: nn.Module) -> SENN:
     return inner
 
 
+def check_inputs(x: torch.Tensor, input_shape: tuple[int, ...] | None = None, device: torch.device | None = None,
+                 name: str = "x") -> torch.Tensor:  # fmt: skip
+    """Validate a batch for the explain and metric APIs; return it (a single input becomes a batch of one).
+
+    Raises ``TypeError`` for non-tensors and non-float dtypes, ``ValueError`` for a wrong shape, an
+    empty batch, a device other than the model's, or NaN / infinite values.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} has dtype {x.dtype}; the model takes floating-point inputs (use {name}.float())")
+    if input_shape is not None:
+        if tuple(x.shape) == tuple(input_shape):
+            x = x.unsqueeze(0)  # one input -> a batch of one
+        elif tuple(x.shape[1:]) != tuple(input_shape):
+            expected = ", ".join(map(str, input_shape))
+            raise ValueError(
+                f"{name} has shape {tuple(x.shape)}; the model takes (B, {expected}) or one input ({expected})"
+            )
+    if x.dim() == 0 or len(x) == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(x.shape)}); pass at least one input")
+    if device is not None and x.device != device:
+        raise ValueError(
+            f"{name} is on {x.device} but the model on {device}; move one of them (e.g. {name}.to('{device}'))"
+        )
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).reshape(len(x), -1).any(1).sum())
+        raise ValueError(f"{name} holds NaN or infinite values in {bad} of {len(x)} inputs; clean or drop them first")
+    return x
+
+
+def _model_device(model: nn.Module) -> torch.device | None:
+    """The device of the model's first parameter (None for a model without parameters)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else None
+
+
 @torch.no_grad()
 def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None = None) -> Explanation:
     """Explain the predictions of a SENN on one input or a batch.
@@ -76,8 +113,7 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
             class everywhere, or a (B,) tensor of classes.
     """
     senn = _as_senn(model)
-    if senn.input_shape is not None and x.dim() == len(senn.input_shape):
-        x = x.unsqueeze(0)  # one input -> batch of one
+    x = check_inputs(x, senn.input_shape, _model_device(senn))
     was_training = senn.training
     senn.eval()
     try:

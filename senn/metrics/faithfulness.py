@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn
+from senn.explain.explanation import _as_senn, _model_device, check_inputs
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -49,6 +49,7 @@ def concept_faithfulness(
             training medians of raw-feature concepts.
     """
     senn = _as_senn(model)
+    x = check_inputs(x, senn.input_shape, _model_device(senn))
     was_training = senn.training
     senn.eval()
     try:
@@ -101,6 +102,7 @@ def feature_faithfulness(
         output: ``"probability"`` (softmax) or ``"logit"`` of the target.
         batch_size: perturbed inputs evaluated per forward call.
     """
+    x = check_inputs(x)
     if attributions.shape != x.shape:
         raise ValueError(f"attributions have shape {tuple(attributions.shape)}, the inputs {tuple(x.shape)}")
     groups = _feature_groups(x.shape[1:], group_size).to(x.device)  # (G, *input_shape) bool

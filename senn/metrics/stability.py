@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn
+from senn.explain.explanation import _as_senn, check_inputs
 
 ExplainFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``, batched like Captum's ``attribute``."""
@@ -99,8 +99,11 @@ def local_lipschitz(
         sampler: replaces the uniform ε-ball draws of ``"sampling"``, e.g. :func:`gaussian_sampler`
             for Quantus' Gaussian perturbations.
     """
+    x = check_inputs(x)
     if norm not in NORMS:
         raise ValueError(f"norm {norm!r} is not one of {NORMS}")
+    if target.shape != (len(x),):
+        raise ValueError(f"target has shape {tuple(target.shape)}; give one class per input, shape ({len(x)},)")
     if budget < 1 or epsilon <= 0:
         raise ValueError(f"budget={budget} must be >= 1 and epsilon={epsilon} > 0")
     distance = distance_fn if distance_fn is not None else (lambda z: z)
@@ -148,6 +151,20 @@ def _gradient_ascent(explain_fn, distance, x, target, e, d, epsilon, budget, nor
             move = grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (x.dim() - 1))
         delta = project(delta.detach() + step * move, epsilon, norm)
     return best
+
+
+def max_normalised(explain_fn: ExplainFn) -> ExplainFn:
+    """The explainer with each explanation divided by its largest absolute entry (Quantus' ``normalise``).
+
+    Makes the Lipschitz estimate scale-free, so methods whose explanations have different units
+    compare on shape alone.
+    """
+
+    def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        e = explain_fn(inputs, target)
+        return e / e.flatten(1).abs().amax(1).clamp_min(1e-12).view(-1, *[1] * (e.dim() - 1))
+
+    return explain
 
 
 def senn_explainer(model: nn.Module) -> ExplainFn:

@@ -51,7 +51,20 @@ class ClassifierModule(pl.LightningModule):
         self.metrics = nn.ModuleDict({f"{s}_metric": task_metric(task, num_classes) for s in STAGES})
 
     def _log_metrics(self, stage: str, logits: torch.Tensor, y: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
-        """Log the task metric (``acc`` or ``mse``), the total loss and every loss term under ``stage/``."""
+        """Log the task metric (``acc`` or ``mse``), the total loss and every loss term under ``stage/``.
+
+        Raises ``FloatingPointError`` naming the term and the step if any term is NaN or infinite:
+        training stops before the optimizer step, so no checkpoint ever holds the broken weights.
+        """
+        for term, value in sorted(terms.items(), key=lambda item: item[0] == "loss"):  # name the term, not the sum
+            if not torch.isfinite(value).all():
+                kept = getattr(self.trainer.checkpoint_callback, "dirpath", None) if self._trainer else None
+                raise FloatingPointError(
+                    f"{stage}/{term} is {value.item()} at global step {self.global_step} (epoch {self.current_epoch}): "
+                    f"training stopped before this step's update. Checkpoints written so far are intact"
+                    + (f" in {kept}" if kept else "")
+                    + "; lower the learning rate or the loss weights, or check the inputs for NaN/Inf."
+                )
         task = self.model.task
         if task == "binary":
             preds, target = torch.sigmoid(logits[:, 0]), y.view(-1)  # (B,), (B,)
@@ -74,5 +87,12 @@ class ClassifierModule(pl.LightningModule):
         return instantiate(self.hparams.optimizer)(params=self.parameters())
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record which module class wrote the checkpoint and the data it was trained on."""
-        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config}
+        """Record the module class, the data it was trained on, and torch's RNG state (so that a
+        resumed run draws the same dropout masks as an uninterrupted one)."""
+        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config, "rng": torch.get_rng_state()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore torch's RNG state when resuming."""
+        rng = (checkpoint.get("senn") or {}).get("rng")
+        if rng is not None:
+            torch.set_rng_state(rng)

@@ -1,12 +1,16 @@
-"""Safe loading of senn checkpoints: tensors and plain containers only, no pickled code is ever run."""
+"""Checkpoints: safe loading (tensors and plain containers only, no pickled code runs) and atomic saving."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import torch
+from pytorch_lightning.plugins import TorchCheckpointIO
 
 from senn.training.base import ClassifierModule
 from senn.training.module import SENNModule
@@ -76,3 +80,30 @@ def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor])
     return "; ".join(
         f"{label}: {', '.join(items[:3])}{' ...' * (len(items) > 3)}" for label, items in groups.items() if items
     )
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoint writes that a crash can never leave half-done: write a temporary file in the same
+    folder, flush it to disk, then rename it over the target (atomic on POSIX file systems)."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
+        """Write ``checkpoint`` to ``path`` atomically."""
+        if storage_options is not None:
+            raise TypeError("AtomicCheckpointIO takes no storage_options")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself survives a power cut
+        finally:
+            os.close(directory)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import urllib.error
+import urllib.request
 import warnings
 from typing import Any
 
@@ -13,6 +16,7 @@ from torch import nn
 
 from senn.data import InMemoryDataModule
 from senn.training.base import ClassifierModule
+from senn.training.validation import validate_config
 
 
 def check_compatible(datamodule: InMemoryDataModule, model: nn.Module) -> None:
@@ -43,6 +47,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best checkpoint scored), so a sweeper can optimise it; ``test/...`` entries come from testing
     that checkpoint.
     """
+    validate_config(cfg)  # every config mistake, before any data is read or weights allocated
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     pl.seed_everything(cfg.seed, workers=True)
     datamodule: InMemoryDataModule = instantiate(cfg.data)
@@ -51,7 +56,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
 
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
-    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    loggers = [instantiate(wandb_reachable_or_offline(c)) for c in (cfg.get("logger") or {}).values()]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
         logger.log_hyperparams(_flat(OmegaConf.to_container(cfg, resolve=True)))
@@ -68,6 +73,27 @@ def train(cfg: DictConfig) -> dict[str, float]:
     for logger in loggers:
         logger.finalize("success")
     return metrics
+
+
+def wandb_reachable_or_offline(logger_cfg: DictConfig, timeout: float = 3.0) -> DictConfig:
+    """A logger config, switched to offline mode if it is an online wandb logger whose server does not
+    answer an HTTP request within ``timeout`` seconds (wandb itself would hang for minutes). Warns when
+    it switches; any HTTP answer, even an error status, counts as reachable."""
+    online = str(logger_cfg.get("_target_", "")).endswith("WandbLogger") and not logger_cfg.get("offline", False)
+    if not online or os.environ.get("WANDB_MODE") in ("offline", "disabled", "dryrun"):
+        return logger_cfg
+    url = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()
+        return logger_cfg
+    except urllib.error.HTTPError:
+        return logger_cfg  # the server answered
+    except (OSError, ValueError) as err:  # refused, timed out, no route, bad URL
+        warnings.warn(f"wandb server {url} unreachable ({err}); logging offline instead (upload later with "
+                      "`wandb sync`)", stacklevel=2)  # fmt: skip
+        switched = logger_cfg.copy()
+        switched.offline = True
+        return switched
 
 
 def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from senn.metrics import concept_lipschitz, local_lipschitz, senn_explainer
+from senn.metrics import concept_lipschitz, local_lipschitz, max_normalised, senn_explainer
 from senn.metrics.stability import sample_ball
 from tests.conftest import make_model
 
@@ -66,3 +66,17 @@ def test_bad_settings_are_refused(kwargs, match):
     model, x = make_model("mlp")
     with pytest.raises(ValueError, match=match):
         local_lipschitz(senn_explainer(model), x, torch.zeros(4, dtype=torch.long), **kwargs)
+
+
+def test_max_normalised_estimates_are_scale_free():
+    model, x = make_model("conv")
+    target = torch.zeros(len(x), dtype=torch.long)
+    explainer = senn_explainer(model)
+    scaled = lambda inputs, t: 10 * explainer(inputs, t)  # noqa: E731
+
+    def estimate(fn):
+        return local_lipschitz(fn, x, target, budget=8, generator=torch.Generator().manual_seed(0))
+
+    torch.testing.assert_close(estimate(scaled), 10 * estimate(explainer))
+    torch.testing.assert_close(estimate(max_normalised(scaled)), estimate(max_normalised(explainer)))
+    assert max_normalised(explainer)(x, target).abs().amax(1).sub(1).abs().max() < 1e-12

@@ -1,0 +1,150 @@
+"""Config validation before anything runs: a schema check driven by the constructors' signatures.
+
+:func:`validate_config` walks every ``_target_`` node of a composed ``senn-train`` config and checks
+that the target exists, that every key is one of its constructor's arguments, and that values obey
+the rules below; then it dry-runs the model on the ``meta`` device (no memory, no data) to check
+that encoder, parametrizer, aggregator and data set fit together. Every problem is reported at once,
+each naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from senn.losses import ESTIMATORS
+
+Rule = tuple[Callable[[Any], bool], str]
+
+
+def _positive_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _non_negative(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+
+
+RULES: dict[str, Rule] = {
+    "num_concepts": (_positive_int, "an integer >= 1"),
+    "num_classes": (_positive_int, "an integer >= 1"),
+    "in_features": (_positive_int, "an integer >= 1"),
+    "in_channels": (_positive_int, "an integer >= 1"),
+    "image_size": (_positive_int, "an integer >= 1"),
+    "kernel_size": (_positive_int, "an integer >= 1"),
+    "batch_size": (_positive_int, "an integer >= 1"),
+    "num_samples": (lambda v: _positive_int(v) and v >= 2, "an integer >= 2"),
+    "num_projections": (_positive_int, "an integer >= 1"),
+    "robustness_weight": (_non_negative, "a number >= 0"),
+    "reconstruction_weight": (_non_negative, "a number >= 0"),
+    "sparsity_weight": (_non_negative, "a number >= 0"),
+    "lr": (lambda v: _non_negative(v) and v > 0, "a number > 0"),
+    "dropout": (lambda v: _non_negative(v) and v < 1, "a number in [0, 1)"),
+    "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
+    "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
+    "task": (lambda v: v in ("multiclass", "binary", "regression"), "one of ['multiclass', 'binary', 'regression']"),
+    "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
+    "devices": (
+        lambda v: v == "auto" or _positive_int(v) or v == -1 or isinstance(v, list | str),
+        "'auto', -1 or >= 1",
+    ),
+}
+
+
+def _strategies() -> list[str]:
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    return ["auto", *StrategyRegistry.available_strategies()]
+
+
+def _locate(path: str) -> Any:
+    """The object a dotted ``_target_`` path names; ImportError / AttributeError if there is none."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(path)
+
+
+class ConfigError(ValueError):
+    """One or more invalid config values; the message lists every one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid config:\n  - " + "\n  - ".join(problems))
+
+
+def _nodes(node: Any, path: str = "") -> Iterator[tuple[str, DictConfig]]:
+    """Every dict node of the tree with its dotted path."""
+    if isinstance(node, DictConfig):
+        yield path, node
+        for key in node:
+            child = node._get_node(key)
+            if isinstance(child, DictConfig | ListConfig):
+                yield from _nodes(node[key], f"{path}.{key}" if path else str(key))
+
+
+def _schema_problems(cfg: DictConfig) -> list[str]:
+    """Unknown targets, unknown keys and values that break the rules."""
+    problems = []
+    for path, node in _nodes(cfg):
+        target = node.get("_target_")
+        if target is not None:
+            try:
+                obj = _locate(str(target))
+            except (ImportError, AttributeError):
+                problems.append(f"{path}._target_={target!r}: no such class or function (check the spelling and the "
+                                f"config group option, e.g. data=mnist)")  # fmt: skip
+                continue
+            signature = inspect.signature(obj)
+            params = signature.parameters
+            open_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+            for key in node:
+                if not str(key).startswith("_") and key not in params and not open_kwargs:
+                    problems.append(f"{path}.{key}: not an argument of {target} (allowed: {', '.join(params)})")
+        for key in node:
+            rule = RULES.get(str(key))
+            if rule is None or OmegaConf.is_missing(node, key):
+                continue
+            value = node[key]
+            if isinstance(value, DictConfig | ListConfig) and key != "devices":
+                continue
+            check, allowed = rule
+            if not check(value):
+                problems.append(f"{path}.{key}={value!r}: must be {allowed}")
+    strategy = cfg.get("trainer", {}).get("strategy", "auto")
+    if isinstance(strategy, str) and strategy not in _strategies():
+        problems.append(f"trainer.strategy={strategy!r}: unknown; use one of {_strategies()[:6]} ... "
+                        "(Lightning's StrategyRegistry)")  # fmt: skip
+    return problems
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Raise :class:`ConfigError` naming every invalid value of a ``senn-train`` config.
+
+    Reads no data and allocates no weights: the model is dry-run on the ``meta`` device.
+    """
+    from senn.training.train import check_compatible
+
+    problems = _schema_problems(cfg)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        datamodule = instantiate(cfg.data)  # declares its shapes; reads nothing
+        with torch.device("meta"):
+            module = instantiate(cfg.model, _recursive_=False)
+        check_compatible(datamodule, module.model)
+    except Exception as err:  # Hydra wraps the constructors' own errors; keep their message
+        cause = err.__cause__ if err.__cause__ is not None else err
+        raise ConfigError([str(cause)]) from err

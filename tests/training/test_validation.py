@@ -1,0 +1,54 @@
+"""Config validation: every mistake named (key, value, what is allowed) before data is read or weights exist."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from senn.cli import config_dir
+from senn.training import train
+from senn.training.validation import ConfigError, validate_config
+
+
+def compose_train(overrides: list[str], tmp_path):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        # data_dir points at an empty folder: reading it would fail with DataNotFoundError, not ConfigError
+        return compose("train", overrides=[*overrides, f"output_dir={tmp_path}", f"data.data_dir={tmp_path}",
+                                           "logger=none"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model.conceptizer.num_concepts=0"], "model.conceptizer.num_concepts=0: must be an integer >= 1"),
+        (["model.robustness_weight=-0.1"], "model.robustness_weight=-0.1: must be a number >= 0"),
+        (["model.sparsity_weight=-1"], "model.sparsity_weight=-1: must be a number >= 0"),
+        (["model.robustness_estimator=fast"], "model.robustness_estimator='fast': must be one of"),
+        (["model.optimizer.lr=0"], "model.optimizer.lr=0: must be a number > 0"),
+        (["data._target_=senn.data.ImageNetDataModule"], "data._target_='senn.data.ImageNetDataModule': no such class"),
+        (["model.parametrizer._target_=senn.models.ResNetParametrizer"], "no such class"),
+        (["+model.conceptizer.widht=3"], "model.conceptizer.widht: not an argument of senn.models.ConvConceptizer"),
+        (["trainer.strategy=ddpp"], "trainer.strategy='ddpp': unknown"),
+        (["model.conceptizer.image_size=32"], "the model takes inputs of shape (1, 32, 32) but MNISTDataModule has"),
+        (["model.aggregator.num_classes=7", "model.parametrizer.num_classes=7"], "num_classes=7 but MNISTDataModule"),
+        (["model.parametrizer.num_concepts=4"], "set the parametrizer's num_concepts to 5"),
+    ],
+)
+def test_invalid_values_are_named_before_anything_runs(overrides, message, tmp_path):
+    cfg = compose_train(["experiment=mnist", *overrides], tmp_path)
+    with pytest.raises(ConfigError) as info:
+        train(cfg)
+    assert message in str(info.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    cfg = compose_train(["experiment=mnist", "model.conceptizer.num_concepts=0", "data.batch_size=0",
+                         "model.reconstruction_weight=-1"], tmp_path)  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert len(info.value.problems) == 4  # the parametrizer's num_concepts follows the conceptizer's
+
+
+@pytest.mark.parametrize("experiment", ["mnist", "cifar10", "compas", "breast_cancer", "mnist_plain"])
+def test_presets_are_valid(experiment, tmp_path):
+    validate_config(compose_train([f"experiment={experiment}"], tmp_path))
