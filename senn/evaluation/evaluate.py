@@ -220,7 +220,7 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
             plot_explanation(senn["explanation"], x, i), out / f"explanation_{i + 1}.png"
         )
     attributions = {k: v["attributions"][:shown] for k, v in methods.items() if "attributions" in v}
-    if attributions:
+    if attributions and shown > 0:
         figures["Post-hoc attributions of the same examples"] = _save(
             plot_attributions(x[:shown], attributions), out / "posthoc_examples.png"
         )

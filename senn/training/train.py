@@ -61,14 +61,15 @@ def train(cfg: DictConfig) -> dict[str, float]:
     for logger in loggers:
         logger.log_hyperparams(_flat(OmegaConf.to_container(cfg, resolve=True)))
 
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    # weights_only: a checkpoint to resume from can never run pickled code
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
     checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
     best = checkpoint.best_model_path if checkpoint is not None else ""
     if checkpoint is not None and checkpoint.best_model_score is not None:
         metrics[cfg.monitor] = float(checkpoint.best_model_score)
     if cfg.get("test"):
-        (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None)
+        (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
         metrics.update({name: float(value) for name, value in results.items()})
     for logger in loggers:
         logger.finalize("success")

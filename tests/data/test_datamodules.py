@@ -134,11 +134,16 @@ def test_mnist_real_files(real_data_dir):
     assert abs(float(x.mean())) < 0.05 and abs(float(x.std()) - 1) < 0.05
 
 
-def test_mnist_truncated_file_is_caught(real_data_dir, tmp_path):
+@pytest.mark.parametrize("fault", ["truncated", "one byte changed"])
+def test_mnist_corrupt_file_is_caught(fault, real_data_dir, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     shutil.copytree(real_data_dir / "MNIST" / "raw", raw)
-    data = (raw / "t10k-labels-idx1-ubyte").read_bytes()
-    (raw / "t10k-labels-idx1-ubyte").write_bytes(data[: len(data) // 2])
+    data = bytearray((raw / "t10k-labels-idx1-ubyte").read_bytes())
+    if fault == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[-1] = (data[-1] + 1) % 10  # same size, still a valid label: only the MD5 can tell
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(data))
     with pytest.raises(DataNotFoundError, match="t10k-labels-idx1-ubyte is corrupt"):
         MNISTDataModule(data_dir=str(tmp_path), download=False).setup()
 

@@ -70,3 +70,11 @@ def test_console_script_runs_the_senn_alone_from_another_directory(image_checkpo
     assert "senn" in result.stdout and "faithfulness" in result.stdout
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert list(summary["methods"]) == ["senn"]
+
+
+def test_metrics_only_runs_draw_no_examples(image_checkpoints, tmp_path):
+    senn, plain = image_checkpoints
+    cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={tmp_path}", *FAST,
+                        "examples_to_plot=0", "prototypes.num_examples=0", "methods=[saliency]"])  # fmt: skip
+    assert list(evaluate(cfg)["methods"]) == ["senn", "saliency"]
+    assert not list(tmp_path.glob("explanation_*.png")) and not (tmp_path / "posthoc_examples.png").exists()

@@ -108,6 +108,23 @@ def test_same_seed_same_run(tmp_path):
     assert other != runs[0]
 
 
+def test_resuming_from_a_malicious_checkpoint_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return Path.touch, (marker,)
+
+    train(compose_small(tmp_path / "run"))
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    content = torch.load(last, weights_only=True)
+    content["loops"] = Payload()
+    torch.save(content, last)
+    with pytest.raises(Exception, match="Weights only load failed"):
+        train(compose_small(tmp_path / "run", "ckpt_path=last"))
+    assert not marker.exists()
+
+
 class PoisonAt(pl.Callback):
     """Fills a parametrizer weight with inf before the given step."""
 
