@@ -70,22 +70,33 @@ class TensorBatchDataset(Dataset):
 
 
 class EpochShuffleSampler(Sampler[int]):
-    """A random order that depends only on ``(seed, epoch)``: a run resumed at an epoch boundary sees
-    exactly the batches an uninterrupted run would. Lightning calls :meth:`set_epoch` every epoch."""
+    """A data order that depends only on ``(seed, epoch)``, sharded over distributed processes.
 
-    def __init__(self, num_samples: int, seed: int) -> None:
-        self.num_samples, self.seed, self.epoch = num_samples, seed, 0
+    A run resumed at an epoch boundary sees exactly the batches an uninterrupted run would, and
+    under DDP process ``rank`` takes positions ``rank, rank + world_size, ...`` of the same order, so
+    the processes' batches together are the single-process batch (padded by wrapping around so that
+    every process has as many). Lightning calls :meth:`set_epoch` every epoch.
+    """
+
+    def __init__(self, num_samples: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
+        self.num_samples, self.seed, self.shuffle, self.epoch = num_samples, seed, shuffle, 0
+        self.rank, self.world_size = rank, world_size
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose order to draw."""
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        return iter(torch.randperm(self.num_samples, generator=generator).tolist())
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            order = torch.randperm(self.num_samples, generator=generator).tolist()
+        else:
+            order = list(range(self.num_samples))
+        padded = order + order[: len(self) * self.world_size - self.num_samples]
+        return iter(padded[self.rank :: self.world_size])
 
     def __len__(self) -> int:
-        return self.num_samples
+        return -(-self.num_samples // self.world_size)  # ceil
 
 
 def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -158,10 +169,12 @@ class InMemoryDataModule(pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         """A DataLoader over one split that slices whole batches out of the tensors."""
         x, y = self.splits[split]
+        trainer = self.trainer
+        rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         return DataLoader(
             TensorBatchDataset(x, y),
             batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(len(x), self.seed) if shuffle else None,
+            sampler=EpochShuffleSampler(len(x), self.seed, shuffle, rank, world_size),
             collate_fn=keep_batch,
             num_workers=self.num_workers,
         )

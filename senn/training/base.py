@@ -77,8 +77,9 @@ class ClassifierModule(pl.LightningModule):
         on_step = stage == "train"
         name = "mse" if task == "regression" else "acc"
         self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
-        for term, value in terms.items():
-            self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss")
+        for term, value in terms.items():  # under DDP, every term is averaged over the processes
+            self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss",
+                     sync_dist=True)  # fmt: skip
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         """The configured optimizer (default Adam, lr 2e-4) over all parameters."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.error
 import urllib.request
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
@@ -73,6 +75,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics.update({name: float(value) for name, value in results.items()})
     for logger in loggers:
         logger.finalize("success")
+    if trainer.is_global_zero:  # what sweep summaries read
+        metrics_path = Path(cfg.output_dir) / "metrics.json"
+        metrics_path.parent.mkdir(parents=True, exist_ok=True)
+        metrics_path.write_text(json.dumps({**metrics, "best_checkpoint": best}, indent=2) + "\n")
     return metrics
 
 

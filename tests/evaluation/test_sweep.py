@@ -1,0 +1,68 @@
+"""Sweeps end to end: a grid, a resumable Bayesian search, the submitit launcher, and their summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from senn.cli.sweep_summary import main as sweep_summary
+from senn.evaluation.sweep import pareto_front
+from tests.cli.test_senn_train import SMALL
+
+SCRIPT = Path(sys.executable).parent / "senn-train"
+FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
+
+
+def multirun(directory: Path, *overrides: str) -> None:
+    env = {**os.environ, "WANDB_MODE": "disabled", "SENN_OPTUNA_DIR": str(directory.parent)}
+    result = subprocess.run([str(SCRIPT), "-m", *FAST, f"hydra.sweep.dir={directory}", *overrides],
+                            cwd=directory.parent, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_grid_sweep_and_its_summary(tmp_path, capsys):
+    sweep = tmp_path / "grid"
+    multirun(sweep, "model.robustness_weight=1e-3,1e-1")
+    sweep_summary([str(sweep), "--evaluate-examples", "10"])
+    table = (sweep / "summary" / "summary.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| 0.")]
+    assert len(rows) == 2 and "median input-mode local Lipschitz" in table
+    runs = json.loads((sweep / "summary" / "runs.json").read_text())
+    assert {r["model.robustness_weight"] for r in runs} == {1e-3, 1e-1}
+    assert all(r["stability"] > 0 and -1 <= r["faithfulness"] <= 1 for r in runs)
+    assert (sweep / "summary" / "tradeoff.png").exists() and (sweep / "summary" / "pareto.png").exists()
+    assert "summary.md" in capsys.readouterr().out
+
+
+def test_bayesian_search_resumes_its_study(tmp_path):
+    search = ["hparams_search=stability_tradeoff", "hydra.sweeper.sampler.population_size=2"]
+    multirun(tmp_path / "first", *search, "hydra.sweeper.n_trials=2")
+    multirun(tmp_path / "second", *search, "hydra.sweeper.n_trials=1")  # a new invocation: the study is reloaded
+    study = optuna.load_study(study_name="senn_train_tradeoff", storage=f"sqlite:///{tmp_path}/optuna_train.sqlite")
+    finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(finished) == 3 and all(len(t.values) == 2 for t in finished)  # (val/acc, val/robustness_loss)
+    assert len(study.best_trials) >= 1  # the Pareto front
+    sweep_summary([str(tmp_path / "first"), str(tmp_path / "second"), "--out", str(tmp_path / "summary")])
+    assert len(json.loads((tmp_path / "summary" / "runs.json").read_text())) == 3
+
+
+def test_submitit_local_launcher_runs_a_sweep(tmp_path):
+    sweep = tmp_path / "submitit"
+    multirun(sweep, "hydra/launcher=local", "seed=0,1")
+    assert sorted(p.parent.name for p in sweep.glob("*/metrics.json")) == ["0", "1"]
+
+
+def test_pareto_front():
+    points = [(0.9, 1.0), (0.8, 0.5), (0.85, 0.6), (0.7, 0.7), (0.9, 2.0)]
+    assert pareto_front(points) == [0, 1, 2]
+
+
+def test_summary_of_nothing_says_so(tmp_path):
+    with pytest.raises(SystemExit):
+        sweep_summary([str(tmp_path)])
