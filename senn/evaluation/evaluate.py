@@ -99,7 +99,12 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
     with torch.no_grad():
         logits = net(x)
     target = (logits[:, 0] > 0).long() if net.task == "binary" else logits.argmax(1)
-    forward = net if net.task != "binary" else (lambda inputs: torch.cat([-net(inputs), net(inputs)], 1) / 2)
+
+    def two_logits(inputs: torch.Tensor) -> torch.Tensor:  # one binary logit z as softmax logits (−z/2, z/2)
+        z = net(inputs)
+        return torch.cat([-z, z], 1) / 2
+
+    forward = two_logits if net.task == "binary" else net
     classes = target if net.task != "binary" else torch.zeros_like(target)  # a single logit: explain it
     group = patch_size(tuple(x.shape[1:])) if x.dim() == 4 else 1
     results = {}
@@ -122,8 +127,8 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
             "attributions": attributions,
             "faithfulness": faithfulness,
             "stability": stability,
+            "seconds": time.perf_counter() - start,
         }
-        results[method]["seconds"] = time.perf_counter() - start
     return results
 
 

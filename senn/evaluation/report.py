@@ -28,8 +28,9 @@ def _cell(stats: Mapping[str, float] | None) -> str:
 def metrics_table(summary: Mapping[str, Any]) -> str:
     """The per-method table of ``metrics.json``'s summary as HTML."""
     rows = [
-        "<tr><th>method</th><th>accuracy</th><th>faithfulness ↑</th><th>stability, input mode ↓</th>"
-        "<th>stability, concept mode ↓</th><th>stability, gradient ascent ↓</th><th>seconds</th></tr>"
+        "<tr><th>method</th><th>accuracy of the explained model</th><th>faithfulness ↑</th>"
+        "<th>stability, input mode ↓</th><th>stability, concept mode ↓</th><th>stability, gradient ascent ↓</th>"
+        "<th>seconds</th></tr>"
     ]
     for method, entry in summary["methods"].items():
         rows.append(

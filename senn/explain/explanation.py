@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import torch
@@ -95,6 +97,17 @@ def check_inputs(x: torch.Tensor, input_shape: tuple[int, ...] | None = None, de
     return x
 
 
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Run the block with ``model`` in eval mode, restoring its previous mode afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def _model_device(model: nn.Module) -> torch.device | None:
     """The device of the model's first parameter (None for a model without parameters)."""
     param = next(model.parameters(), None)
@@ -114,12 +127,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
     """
     senn = _as_senn(model)
     x = check_inputs(x, senn.input_shape, _model_device(senn))
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         out = senn(x)
-    finally:
-        senn.train(was_training)
     logits = out.logits
     num_outputs = logits.shape[1]
     if senn.task == "multiclass":

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from senn.explain.explanation import _as_senn
+from senn.explain.explanation import _as_senn, eval_mode
 
 # Lucid's colour decorrelation: the square root of ImageNet's colour covariance (rows: R, G, B).
 _COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
@@ -33,12 +33,8 @@ _COLOR_SQRT = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
 def concept_activations(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Concepts h(x) (N, K) of a whole data set, in eval mode, ``batch_size`` inputs at a time."""
     senn = _as_senn(model)
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         return torch.cat([senn.conceptizer(chunk)[0] for chunk in x.split(batch_size)])
-    finally:
-        senn.train(was_training)
 
 
 def top_examples(concepts: torch.Tensor, k: int, mode: str = "activation") -> torch.Tensor:
@@ -71,12 +67,8 @@ def decoder_traversal(model: nn.Module, concepts: torch.Tensor, steps: int = 7) 
     sweep = torch.linspace(0, 1, steps, dtype=concepts.dtype).view(1, steps) * (high - low).view(k, 1)
     grid = concepts.median(0).values.repeat(k, steps, 1)  # (K, steps, K)
     grid[torch.arange(k), :, torch.arange(k)] = low.view(k, 1) + sweep
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         decoded = decoder(grid.flatten(0, 1))  # (K·steps, ...)
-    finally:
-        senn.train(was_training)
     return decoded.view(k, steps, *decoded.shape[1:])
 
 
@@ -143,9 +135,7 @@ def feature_visualisation(
             image = torch.einsum("ij,bjhw->bihw", _COLOR_SQRT, image)
         return low + (high - low) * torch.sigmoid(image)
 
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         for _ in range(steps):
             images = _random_affine(render(), max_shift, generator)
             activation = senn.conceptizer(images)[0].diagonal()  # (K,): concept j of image j
@@ -153,8 +143,6 @@ def feature_visualisation(
             optimizer.zero_grad()
             loss.backward(inputs=[spectrum])
             optimizer.step()
-    finally:
-        senn.train(was_training)
     return render().detach()
 
 

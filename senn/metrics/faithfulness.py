@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, _model_device, check_inputs
+from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -50,12 +50,8 @@ def concept_faithfulness(
     """
     senn = _as_senn(model)
     x = check_inputs(x, senn.input_shape, _model_device(senn))
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         out = senn(x)
-    finally:
-        senn.train(was_training)
     h, theta, task = out.concepts, out.relevances, senn.task  # (B, K), (B, K, C)
     if target is None:
         target = (out.logits[:, 0] > 0).long() if task == "binary" else out.logits.argmax(1)

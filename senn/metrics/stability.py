@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, check_inputs
+from senn.explain.explanation import _as_senn, check_inputs, eval_mode
 
 ExplainFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``, batched like Captum's ``attribute``."""
@@ -184,9 +184,7 @@ def concept_lipschitz(model: nn.Module, x: torch.Tensor, **kwargs) -> torch.Tens
     Keyword arguments are those of :func:`local_lipschitz` (``epsilon``, ``estimator``, ``budget``, ...).
     """
     senn = _as_senn(model)
-    was_training = senn.training
-    senn.eval()
-    try:
+    with eval_mode(senn):
         return local_lipschitz(
             lambda inputs, _: senn(inputs).relevances,
             x,
@@ -194,5 +192,3 @@ def concept_lipschitz(model: nn.Module, x: torch.Tensor, **kwargs) -> torch.Tens
             distance_fn=lambda inputs: senn(inputs).concepts,
             **kwargs,
         )
-    finally:
-        senn.train(was_training)

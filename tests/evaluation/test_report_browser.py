@@ -38,7 +38,7 @@ def test_report_renders_offline_in_chromium(evaluated):
     images, rows, remote = render(out / "report.html")
     assert remote == []
     assert len(images) >= 5 and all(i["ok"] for i in images), images
-    assert rows[0].split("\t")[:2] == ["method", "accuracy"]
+    assert rows[0].split("\t")[:2] == ["method", "accuracy of the explained model"]
     assert {r.split("\t")[0] for r in rows[1:]} >= {"senn", "saliency", "lime"}
 
 
