@@ -7,7 +7,7 @@ full training step (forward, every loss term, backward, Adam step) on batches of
 inputs; only the regularizer differs:
 
 * ``none``: λ = 0, no regularizer;
-* ``published``: the public implementations' approach, implemented here as the reference: one
+* ``published``: the public implementations' approach (``senn.losses.published_robustness_loss``): one
   create-graph gradient call per class (of the log-probabilities) and per concept, then one
   Frobenius norm over the whole batch, and a plain ``loss.backward()``;
 * ``exact``, ``projection``, ``jacobian``: senn's estimators, as ``SENNModule`` trains with them
@@ -27,12 +27,17 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from senn.cli import config_dir
-from senn.losses import classification_loss, reconstruction_loss, robustness_loss, sparsity_loss
+from senn.losses import (
+    classification_loss,
+    published_robustness_loss,
+    reconstruction_loss,
+    robustness_loss,
+    sparsity_loss,
+)
 from senn.models import SENN
 
 BATCH, LAMBDA, SPARSITY = 200, 1e-4, 2e-5
@@ -45,23 +50,6 @@ def paper_model(overrides: list[str]) -> SENN:
     return instantiate(cfg.model, _recursive_=False).model
 
 
-def published_robustness(model: SENN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The public implementations' regularizer: log-probability target, batch-wide Frobenius norm.
-
-    Returns the regularizer and the log-probabilities (their classification loss is NLL on them).
-    """
-    out = model(x)
-    log_probs = F.log_softmax(out.logits, dim=1)
-    jac_f = torch.stack(
-        [torch.autograd.grad(log_probs[:, c].sum(), x, create_graph=True)[0].flatten(1) for c in range(10)], 2
-    )  # (B, D, C)
-    jac_h = torch.stack(
-        [torch.autograd.grad(out.concepts[:, k].sum(), x, create_graph=True)[0].flatten(1) for k in range(5)], 2
-    )  # (B, D, K)
-    residual = jac_f - torch.bmm(jac_h, out.relevances)  # (B, D, C)
-    return residual.norm(p="fro"), log_probs, out
-
-
 Step = Callable[[torch.Tensor, torch.Tensor], None]
 
 
@@ -71,17 +59,13 @@ def make_step(variant: str, model: SENN, optimizer: torch.optim.Optimizer) -> St
 
     def step(x: torch.Tensor, y: torch.Tensor) -> None:
         optimizer.zero_grad()
-        if variant == "published":
-            x = x.clone().requires_grad_(True)
-            robust, log_probs, out = published_robustness(model, x)
-            loss = F.nll_loss(log_probs, y) + LAMBDA * robust
-            loss = loss + reconstruction_loss(out.reconstruction, x.detach()) + SPARSITY * sparsity_loss(out.concepts)
-            loss.backward()
+        x = x.clone().requires_grad_(variant != "none")
+        out = model(x)
+        loss = classification_loss(out.logits, y) + reconstruction_loss(out.reconstruction, x.detach())
+        loss = loss + SPARSITY * sparsity_loss(out.concepts)
+        if variant == "published":  # as the public code does: plain backward, input gradient included
+            (loss + LAMBDA * published_robustness_loss(model, x, output=out)).backward()
         else:
-            x = x.clone().requires_grad_(variant != "none")
-            out = model(x)
-            loss = classification_loss(out.logits, y) + reconstruction_loss(out.reconstruction, x.detach())
-            loss = loss + SPARSITY * sparsity_loss(out.concepts)
             if variant != "none":
                 loss = loss + LAMBDA * robustness_loss(model, x, variant, output=out)
             loss.backward(inputs=params)

@@ -31,6 +31,8 @@ from senn.models.aggregators import SumAggregator
 from senn.models.senn import SENNOutput
 
 Estimator = Literal["exact", "projection", "jacobian"]
+Target = Literal["logits", "log_probs"]
+Reduction = Literal["mean", "batch"]
 ESTIMATORS: tuple[str, ...] = ("exact", "projection", "jacobian")
 
 
@@ -125,12 +127,51 @@ def _projected_residual_sq(
     return sq / num_projections
 
 
-def _jacobian_residual_sq(output: SENNOutput, x: torch.Tensor) -> torch.Tensor:
-    """``||J_x logits − θᵀ J_x h||_F²`` per sample from the full Jacobians (C + K VJPs)."""
-    logits, concepts, relevances = output.logits, output.concepts, output.relevances
-    jac_f = torch.stack([_vjp(logits[:, c], x, torch.ones_like(logits[:, c])) for c in range(logits.shape[1])], 1)
+def _jacobian_residual_sq(output: SENNOutput, x: torch.Tensor, f: torch.Tensor | None = None) -> torch.Tensor:
+    """``||J_x f − θᵀ J_x h||_F²`` per sample from the full Jacobians (C + K VJPs); f defaults to the logits."""
+    f = output.logits if f is None else f
+    concepts, relevances = output.concepts, output.relevances
+    jac_f = torch.stack([_vjp(f[:, c], x, torch.ones_like(f[:, c])) for c in range(f.shape[1])], 1)
     jac_h = torch.stack(
         [_vjp(concepts[:, k], x, torch.ones_like(concepts[:, k])) for k in range(concepts.shape[1])], 1
     )  # (B, C, D), (B, K, D)
     residual = jac_f - torch.einsum("bkc,bkd->bcd", relevances, jac_h)  # (B, C, D)
     return residual.pow(2).sum((1, 2))
+
+
+def published_robustness_loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: Target = "log_probs",
+    reduction: Reduction = "batch",
+    *,
+    output: SENNOutput | None = None,
+) -> torch.Tensor:
+    """The regularizer as the public SENN implementations compute it, for ablations and comparisons.
+
+    They differentiate the log-probabilities instead of the logits, and take one Frobenius norm over
+    the whole batch instead of a per-sample norm averaged over it. Each choice can be switched back
+    to senn's separately: ``target="logits", reduction="mean"`` is :func:`robustness_loss` with the
+    ``"jacobian"`` estimator. With ``"log_probs"`` the residual is not zero even for a constant θ
+    (``J_x log p_c = J_x logits_c − Σ_j p_j J_x logits_j``), and with ``"batch"`` the term grows like
+    sqrt(batch size). Differentiable; C + K VJPs (multiclass models only for ``"log_probs"``).
+
+    Args:
+        model: a :class:`senn.SENN`.
+        x: input batch (B, ...).
+        target: ``"log_probs"`` (published) or ``"logits"`` (senn).
+        reduction: ``"batch"`` (published: one norm over all B·C·D entries) or ``"mean"`` (senn).
+        output: ``model(x)`` already computed (``x`` must then require grad), as in :func:`robustness_loss`.
+    """
+    if target not in ("logits", "log_probs") or reduction not in ("mean", "batch"):
+        raise ValueError(
+            f"target={target!r} / reduction={reduction!r}: expected target logits|log_probs, reduction mean|batch"
+        )
+    if output is None:
+        x = x.detach().requires_grad_(True)
+        output = model(x)
+    elif not x.requires_grad:
+        raise ValueError("published_robustness_loss: when `output` is given, `x` must require grad")
+    f = output.logits.log_softmax(1) if target == "log_probs" else output.logits
+    sq = _jacobian_residual_sq(output, x, f)  # (B,)
+    return sq.sum().sqrt() if reduction == "batch" else sq.clamp_min(1e-30).sqrt().mean()

@@ -88,10 +88,7 @@ class SENNModule(ClassifierModule):
             "sparsity_loss": sparsity_loss(out.concepts),
         }
         if regularize:
-            estimator = hp.robustness_estimator if stage == "train" else self.eval_estimator
-            terms["robustness_loss"] = robustness_loss(
-                self.model, x, estimator, output=out, num_projections=hp.num_projections
-            )
+            terms["robustness_loss"] = self.robustness_term(x, out, stage)
         loss = (
             terms["classification_loss"]
             + hp.reconstruction_weight * terms["reconstruction_loss"]
@@ -101,6 +98,15 @@ class SENNModule(ClassifierModule):
             loss = loss + hp.robustness_weight * terms["robustness_loss"]
         self._log_metrics(stage, out.logits, y, {"loss": loss, **terms})
         return loss
+
+    def robustness_term(self, x: torch.Tensor, out: SENNOutput, stage: str) -> torch.Tensor:
+        """L_θ of the batch: the configured estimator in training, the exact value in val/test.
+
+        ``x`` requires grad and ``out`` is ``self.model(x)``; subclasses may train another variant
+        (see ``experiments/published_formulation.py``).
+        """
+        estimator = self.hparams.robustness_estimator if stage == "train" else self.eval_estimator
+        return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         """One optimisation step's loss."""

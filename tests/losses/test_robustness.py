@@ -6,16 +6,21 @@ import pytest
 import torch
 from torch.autograd.functional import jacobian
 
-from senn.losses import robustness_loss, robustness_residual_norm
+from senn.losses import published_robustness_loss, robustness_loss, robustness_residual_norm
 from senn.models import SENN, SENNOutput
 from tests.conftest import make_model
 
 
-def brute_force_residual(model: SENN, x: torch.Tensor) -> torch.Tensor:
-    """``J_x logits − θᵀ J_x h`` per sample (B, C, D), one sample at a time, differentiable."""
+def brute_force_residual(model: SENN, x: torch.Tensor, log_probs: bool = False) -> torch.Tensor:
+    """``J_x f − θᵀ J_x h`` per sample (B, C, D) for f = logits (or log-probabilities), differentiable."""
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        logits = model(z[None]).logits[0]
+        return logits.log_softmax(0) if log_probs else logits
+
     residuals = []
     for xi in x:
-        jac_f = jacobian(lambda z: model(z[None]).logits[0], xi, create_graph=True).flatten(1)  # (C, D)
+        jac_f = jacobian(f, xi, create_graph=True).flatten(1)  # (C, D)
         jac_h = jacobian(lambda z: model(z[None]).concepts[0], xi, create_graph=True).flatten(1)  # (K, D)
         theta = model(xi[None]).relevances[0]  # (K, C)
         residuals.append(jac_f - theta.T @ jac_h)
@@ -100,3 +105,17 @@ def test_other_aggregators_need_the_jacobian_estimator():
         robustness_loss(model, x, "exact")
     expected = brute_force_residual(model, x).flatten(1).norm(dim=1).mean()
     torch.testing.assert_close(robustness_loss(model, x, "jacobian"), expected)
+
+
+@pytest.mark.parametrize("target", ["logits", "log_probs"])
+def test_published_formulation_matches_brute_force(tiny, target):
+    """The public implementations' variant: log-probability target, one norm over the whole batch."""
+    model, x = tiny
+    residual = brute_force_residual(model, x, log_probs=target == "log_probs")  # (B, C, D)
+    torch.testing.assert_close(published_robustness_loss(model, x, target, "batch"), residual.norm())
+    per_sample = residual.flatten(1).norm(dim=1).mean()
+    torch.testing.assert_close(published_robustness_loss(model, x, target, "mean"), per_sample)
+    if target == "logits":  # senn's own formulation, whatever the estimator
+        torch.testing.assert_close(robustness_loss(model, x, "exact"), per_sample)
+    with pytest.raises(ValueError, match="expected target"):
+        published_robustness_loss(model, x, "probs")
