@@ -1,8 +1,8 @@
 """Sweep summaries: every run of a multirun in one table, mean ± std over seeds, trade-off figures.
 
-A run is a folder with ``.hydra/overrides.yaml`` and the ``metrics.json`` that ``train`` writes; its
-explanation quality comes from ``evaluation/metrics.json`` (written by :func:`evaluate_runs` with
-``senn-evaluate``'s code, or by the user).
+A run is a folder with ``.hydra/overrides.yaml`` and the ``metrics.json`` that ``train`` writes, or
+an offline wandb run; its explanation quality comes from ``evaluation/metrics.json`` (written by
+:func:`evaluate_runs` with ``senn-evaluate``'s code, or by the user).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 
 from senn.cli import config_dir
+from senn.evaluation.wandb_offline import read_offline_run
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
 COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
@@ -36,27 +37,47 @@ def _value(text: str) -> Any:
         return text
 
 
+def _row(run: Path, overrides: list[str], metrics: dict[str, Any]) -> dict[str, Any]:
+    """One run's table row: its overrides as keys and values, then its metrics."""
+    row: dict[str, Any] = {"run": str(run)}
+    for item in overrides:
+        key, _, value = item.lstrip("+~").partition("=")
+        row[key] = _value(value)
+    row.update(metrics)
+    return row
+
+
 def collect_runs(directories: Iterable[str | Path]) -> list[dict[str, Any]]:
-    """One row per finished run under ``directories``: its overrides and its metrics."""
+    """One row per finished run under ``directories``: its overrides and its metrics.
+
+    A run is a ``senn-train`` output folder (``.hydra/overrides.yaml`` + ``metrics.json``), or an
+    offline wandb run (``run-*.wandb``, which ``train`` gives the overrides) whose output folder is
+    not there, e.g. wandb folders copied back from a cluster.
+    """
     rows = []
     for directory in directories:
+        runs = []
         for metrics_file in sorted(Path(directory).glob("**/metrics.json")):
             run = metrics_file.parent
             overrides_file = run / ".hydra" / "overrides.yaml"
             if not overrides_file.exists():
                 continue  # an evaluation's metrics.json, not a training run's
-            overrides = yaml.safe_load(overrides_file.read_text()) or []
-            row: dict[str, Any] = {"run": str(run)}
-            for item in overrides:
-                key, _, value = item.lstrip("+~").partition("=")
-                row[key] = _value(value)
-            row.update(json.loads(metrics_file.read_text()))
+            runs.append(run)
+            row = _row(run, yaml.safe_load(overrides_file.read_text()) or [], json.loads(metrics_file.read_text()))
             quality = run / "evaluation" / "metrics.json"
             if quality.exists():
                 senn = json.loads(quality.read_text())["methods"]["senn"]
                 row["stability"] = senn["stability"]["median"]
                 row["faithfulness"] = senn["faithfulness"]["median"]
             rows.append(row)
+        seen = set()  # run ids: wandb's `latest-run` link (or a copy of it) repeats a run
+        for wandb_file in sorted(Path(directory).glob("**/offline-run-*/run-*.wandb")):
+            if wandb_file.name in seen or any(run in wandb_file.parents for run in runs):
+                continue  # its output folder was read above
+            seen.add(wandb_file.name)
+            logged = read_offline_run(wandb_file)
+            if logged["finished"] and "overrides" in logged["config"]:
+                rows.append(_row(wandb_file.parent, logged["config"]["overrides"], logged["summary"]))
     return rows
 
 

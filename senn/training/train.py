@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
@@ -60,26 +61,42 @@ def train(cfg: DictConfig) -> dict[str, float]:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(wandb_reachable_or_offline(c)) for c in (cfg.get("logger") or {}).values()]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    hparams = _flat(OmegaConf.to_container(cfg, resolve=True))
+    if HydraConfig.initialized():  # what a sweep summary reads back from offline wandb runs
+        hparams["overrides"] = list(HydraConfig.get().overrides.task)
     for logger in loggers:
-        logger.log_hyperparams(_flat(OmegaConf.to_container(cfg, resolve=True)))
+        logger.log_hyperparams(hparams)
 
-    # weights_only: a checkpoint to resume from can never run pickled code
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
-    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
-    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
-    best = checkpoint.best_model_path if checkpoint is not None else ""
-    if checkpoint is not None and checkpoint.best_model_score is not None:
-        metrics[cfg.monitor] = float(checkpoint.best_model_score)
-    if cfg.get("test"):
-        (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
-        metrics.update({name: float(value) for name, value in results.items()})
-    for logger in loggers:
-        logger.finalize("success")
+    try:
+        # weights_only: a checkpoint to resume from can never run pickled code
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
+        metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+        checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+        best = checkpoint.best_model_path if checkpoint is not None else ""
+        if checkpoint is not None and checkpoint.best_model_score is not None:
+            metrics[cfg.monitor] = float(checkpoint.best_model_score)
+        if cfg.get("test"):
+            (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+            metrics.update({name: float(value) for name, value in results.items()})
+    except BaseException:
+        _finish_wandb(loggers, exit_code=1)
+        raise
+    _finish_wandb(loggers, exit_code=0)
     if trainer.is_global_zero:  # what sweep summaries read
         metrics_path = Path(cfg.output_dir) / "metrics.json"
         metrics_path.parent.mkdir(parents=True, exist_ok=True)
         metrics_path.write_text(json.dumps({**metrics, "best_checkpoint": best}, indent=2) + "\n")
     return metrics
+
+
+def _finish_wandb(loggers: list[Any], exit_code: int) -> None:
+    """End the wandb run, if a logger started one: the next job of a multirun runs in this process and
+    would otherwise log into it (Lightning's ``WandbLogger`` reuses a run in progress)."""
+    if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish(exit_code=exit_code)
 
 
 def wandb_reachable_or_offline(logger_cfg: DictConfig, timeout: float = 3.0) -> DictConfig:

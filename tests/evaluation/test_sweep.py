@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +14,15 @@ import pytest
 
 from senn.cli.sweep_summary import main as sweep_summary
 from senn.evaluation.sweep import pareto_front
+from senn.evaluation.wandb_offline import read_offline_run
 from tests.cli.test_senn_train import SMALL
 
 SCRIPT = Path(sys.executable).parent / "senn-train"
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
 
 
-def multirun(directory: Path, *overrides: str) -> None:
-    env = {**os.environ, "WANDB_MODE": "disabled", "SENN_OPTUNA_DIR": str(directory.parent)}
+def multirun(directory: Path, *overrides: str, wandb_mode: str = "disabled") -> None:
+    env = {**os.environ, "WANDB_MODE": wandb_mode, "SENN_OPTUNA_DIR": str(directory.parent)}
     result = subprocess.run([str(SCRIPT), "-m", *FAST, f"hydra.sweep.dir={directory}", *overrides],
                             cwd=directory.parent, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -38,6 +40,33 @@ def test_grid_sweep_and_its_summary(tmp_path, capsys):
     assert all(r["stability"] > 0 and -1 <= r["faithfulness"] <= 1 for r in runs)
     assert (sweep / "summary" / "tradeoff.png").exists() and (sweep / "summary" / "pareto.png").exists()
     assert "summary.md" in capsys.readouterr().out
+
+
+def test_summary_from_offline_wandb_runs_alone(tmp_path):
+    """Only the wandb folders came back (say, from a cluster): the summary reads the runs from them."""
+    sweep = tmp_path / "grid"
+    multirun(sweep, "model.robustness_weight=1e-3,1e-1", "seed=0,1", "logger=wandb", wandb_mode="offline")
+    copied = tmp_path / "copied"
+    for run in sweep.glob("*/wandb"):
+        shutil.copytree(run, copied / run.parent.name / "wandb")
+    sweep_summary([str(copied)])
+    runs = json.loads((copied / "summary" / "runs.json").read_text())
+    expected = {json.loads((sweep / r / "metrics.json").read_text())["test/acc"] for r in "0123"}
+    assert {r["test/acc"] for r in runs} == expected and len(runs) == 4
+    assert sorted((r["model.robustness_weight"], r["seed"]) for r in runs) == [(1e-3, 0), (1e-3, 1), (0.1, 0), (0.1, 1)]
+    table = (copied / "summary" / "summary.md").read_text()
+    assert len([line for line in table.splitlines() if line.startswith("| 0.")]) == 2  # mean ± std over 2 seeds
+    sweep_summary([str(sweep), "--out", str(tmp_path / "both")])  # output folders + their wandb runs: no duplicates
+    assert len(json.loads((tmp_path / "both" / "runs.json").read_text())) == 4
+
+
+def test_unfinished_or_foreign_wandb_files(tmp_path):
+    run_file = tmp_path / "run-x.wandb"
+    run_file.write_bytes(b"PK\x03\x04 not a wandb file")
+    with pytest.raises(ValueError, match="not a wandb run file"):
+        read_offline_run(run_file)
+    run_file.write_bytes(b":W&B\xe1\xbe\x00" + b"\x00" * 3)  # header only: a run that never logged
+    assert read_offline_run(run_file) == {"config": {}, "summary": {}, "finished": False}
 
 
 def test_bayesian_search_resumes_its_study(tmp_path):
