@@ -62,6 +62,7 @@ def read_offline_run(path: str | Path) -> dict[str, Any]:
     wandb UI shows it (wandb's own ``_``-prefixed entries left out). Config values are unwrapped from
     wandb's ``{"value": ...}`` form. ``finished`` says whether the run ended (an exit record).
     """
+    from google.protobuf.message import DecodeError
     from wandb.proto import wandb_internal_pb2
 
     path = Path(path)
@@ -73,9 +74,12 @@ def read_offline_run(path: str | Path) -> dict[str, Any]:
     config: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     finished = False
-    for payload in _records(path):
+    for index, payload in enumerate(_records(path)):
         record = wandb_internal_pb2.Record()
-        record.ParseFromString(payload)
+        try:
+            record.ParseFromString(payload)
+        except DecodeError as err:
+            raise ValueError(f"{path}: record {index} is not a wandb record ({err}); the file is corrupt") from None
         kind = record.WhichOneof("record_type")
         if kind == "run":
             config.update(_items(record.run.config.update))

@@ -60,6 +60,29 @@ def test_summary_from_offline_wandb_runs_alone(tmp_path):
     assert len(json.loads((tmp_path / "both" / "runs.json").read_text())) == 4
 
 
+def test_offline_run_reader_joins_records_split_over_blocks(tmp_path):
+    """A config larger than wandb's 32 KiB log blocks is stored in pieces; it is read back whole."""
+    import wandb
+
+    big = "".join(f"{i:06d}" for i in range(20_000))  # 120 kB
+    os.environ["WANDB_MODE"] = "offline"
+    try:
+        run = wandb.init(project="senn-test", dir=tmp_path, config={"big": big, "overrides": ["seed=3"]})
+        for step in range(3):
+            run.log({"val/acc": 0.5 + step / 10})
+        run.finish()
+    finally:
+        os.environ.pop("WANDB_MODE")
+    (folder,) = tmp_path.glob("wandb/offline-run-*")
+    logged = read_offline_run(folder)
+    assert logged["config"] == {"big": big, "overrides": ["seed=3"]} and logged["finished"]
+    assert logged["summary"] == {"val/acc": 0.7}
+    data = next(folder.glob("*.wandb")).read_bytes()
+    truncated = tmp_path / "run-cut.wandb"
+    truncated.write_bytes(data[: len(data) // 2])  # a job killed mid-write: what was written is read
+    assert not read_offline_run(truncated)["finished"]
+
+
 def test_unfinished_or_foreign_wandb_files(tmp_path):
     run_file = tmp_path / "run-x.wandb"
     run_file.write_bytes(b"PK\x03\x04 not a wandb file")
@@ -67,6 +90,9 @@ def test_unfinished_or_foreign_wandb_files(tmp_path):
         read_offline_run(run_file)
     run_file.write_bytes(b":W&B\xe1\xbe\x00" + b"\x00" * 3)  # header only: a run that never logged
     assert read_offline_run(run_file) == {"config": {}, "summary": {}, "finished": False}
+    run_file.write_bytes(b":W&B\xe1\xbe\x00" + b"\x00\x00\x00\x00\x05\x00\x01" + b"\xff" * 5)  # one garbled record
+    with pytest.raises(ValueError, match="record 0 is not a wandb record"):
+        read_offline_run(run_file)
 
 
 def test_bayesian_search_resumes_its_study(tmp_path):
