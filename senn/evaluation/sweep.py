@@ -47,12 +47,13 @@ def _row(run: Path, overrides: list[str], metrics: dict[str, Any]) -> dict[str, 
     return row
 
 
-def collect_runs(directories: Iterable[str | Path]) -> list[dict[str, Any]]:
+def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluation") -> list[dict[str, Any]]:
     """One row per finished run under ``directories``: its overrides and its metrics.
 
     A run is a ``senn-train`` output folder (``.hydra/overrides.yaml`` + ``metrics.json``), or an
     offline wandb run (``run-*.wandb``, which ``train`` gives the overrides) whose output folder is
-    not there, e.g. wandb folders copied back from a cluster.
+    not there, e.g. wandb folders copied back from a cluster. Stability and faithfulness come from
+    ``<run>/<evaluation>/metrics.json`` where it exists.
     """
     rows = []
     for directory in directories:
@@ -64,7 +65,7 @@ def collect_runs(directories: Iterable[str | Path]) -> list[dict[str, Any]]:
                 continue  # an evaluation's metrics.json, not a training run's
             runs.append(run)
             row = _row(run, yaml.safe_load(overrides_file.read_text()) or [], json.loads(metrics_file.read_text()))
-            quality = run / "evaluation" / "metrics.json"
+            quality = run / evaluation / "metrics.json"
             if quality.exists():
                 senn = json.loads(quality.read_text())["methods"]["senn"]
                 row["stability"] = senn["stability"]["median"]
@@ -81,14 +82,17 @@ def collect_runs(directories: Iterable[str | Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate_runs(rows: list[dict[str, Any]], num_examples: int, overrides: Sequence[str] = ()) -> None:
-    """Run the SENN part of ``senn-evaluate`` on each run's best checkpoint (skipping evaluated runs)."""
+def evaluate_runs(
+    rows: list[dict[str, Any]], num_examples: int, overrides: Sequence[str] = (), evaluation: str = "evaluation"
+) -> None:
+    """Run the SENN part of ``senn-evaluate`` on each run's best checkpoint, into ``<run>/<evaluation>``
+    (skipping runs evaluated there already)."""
     from senn.evaluation import evaluate
 
     for row in rows:
         if "stability" in row or not row.get("best_checkpoint"):
             continue
-        out = Path(row["run"]) / "evaluation"
+        out = Path(row["run"]) / evaluation
         settings = [f"ckpt_path={row['best_checkpoint']}", f"output_dir={out}", f"num_examples={num_examples}",
                     "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", *overrides]  # fmt: skip
         with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):

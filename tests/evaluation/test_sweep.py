@@ -13,7 +13,7 @@ import optuna
 import pytest
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.evaluation.sweep import pareto_front
+from senn.evaluation.sweep import collect_runs, pareto_front
 from senn.evaluation.wandb_offline import read_offline_run
 from tests.cli.test_senn_train import SMALL
 
@@ -40,6 +40,13 @@ def test_grid_sweep_and_its_summary(tmp_path, capsys):
     assert all(r["stability"] > 0 and -1 <= r["faithfulness"] <= 1 for r in runs)
     assert (sweep / "summary" / "tradeoff.png").exists() and (sweep / "summary" / "pareto.png").exists()
     assert "summary.md" in capsys.readouterr().out
+    # other evaluation settings go to another sub-folder, leaving the first results as they were
+    sweep_summary([str(sweep), "--evaluate-examples", "10", "--evaluation", "scale_free", "--evaluate-overrides",
+                   "stability.normalise=true", "--out", str(tmp_path / "scale_free")])  # fmt: skip
+    scale_free = json.loads((tmp_path / "scale_free" / "runs.json").read_text())
+    assert all((Path(r["run"]) / "scale_free" / "metrics.json").exists() for r in scale_free)
+    assert {r["stability"] for r in scale_free}.isdisjoint(r["stability"] for r in runs)
+    assert sorted(r["stability"] for r in collect_runs([sweep])) == sorted(r["stability"] for r in runs)
 
 
 def test_summary_from_offline_wandb_runs_alone(tmp_path):
