@@ -7,10 +7,12 @@ a per-sample norm averaged over it. This script trains the ``experiment=mnist`` 
 every combination of the two (``senn.losses.published_robustness_loss``), everything else equal, and
 reports test accuracy and the exact senn robustness term (logits, per-sample) each model ends with.
 
-Usage (≈10–15 min per variant on 2 CPU cores; finished variants are kept and skipped)::
+Usage (≈10–16 min per variant on 2 CPU cores; finished variants are kept and skipped)::
 
     SENN_DATA_DIR=../shared/data python experiments/published_formulation.py
-    python experiments/published_formulation.py --variants published --seed 1
+    python experiments/published_formulation.py --variants published senn --tag paper_theta \
+        --overrides model.parametrizer.channels=[10,20] model.parametrizer.padding=0 \
+        model.parametrizer.hidden_size=50 model.parametrizer.dropout=0.5   # the paper's θ network
 """
 
 from __future__ import annotations
@@ -50,13 +52,13 @@ class PublishedFormulationModule(SENNModule):
         return published_robustness_loss(self.model, x, self.hparams.target, self.hparams.reduction, output=out)
 
 
-def run(variant: str, seed: int, robustness_weight: float, out: Path) -> dict[str, float]:
+def run(variant: str, seed: int, robustness_weight: float, out: Path, extra: list[str]) -> dict[str, float]:
     """Train and test the mnist preset with ``variant``'s regularizer; metrics are kept in ``out``."""
     if (out / "metrics.json").exists():
         return json.loads((out / "metrics.json").read_text())
     target, reduction = VARIANTS[variant]
     overrides = ["experiment=mnist", f"model.robustness_weight={robustness_weight}", f"seed={seed}",
-                 "logger=csv", "callbacks.progress_bar.refresh_rate=0", f"output_dir={out}"]  # fmt: skip
+                 "logger=csv", "callbacks.progress_bar.refresh_rate=0", f"output_dir={out}", *extra]  # fmt: skip
     if variant != "senn":
         overrides += [f"model._target_={__name__}.PublishedFormulationModule",
                       f"+model.target={target}", f"+model.reduction={reduction}"]  # fmt: skip
@@ -76,23 +78,28 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--robustness-weight", type=float, default=1.0, help="λ")
     parser.add_argument("--runs", type=Path, default=Path("outputs/formulations"), help="where runs are kept")
+    parser.add_argument("--overrides", nargs="*", default=[], help="Hydra overrides for every variant")
+    parser.add_argument("--tag", default="", help="name suffix of the runs and results of these overrides")
     args = parser.parse_args()
+    suffix = f"_{args.tag}" if args.tag else ""
 
     rows = []
     for variant in args.variants:
-        out = args.runs / f"{variant}_lambda{args.robustness_weight:g}_seed{args.seed}"
-        metrics = run(variant, args.seed, args.robustness_weight, out)
+        out = args.runs / f"{variant}_lambda{args.robustness_weight:g}_seed{args.seed}{suffix}"
+        metrics = run(variant, args.seed, args.robustness_weight, out, args.overrides)
         target, reduction = VARIANTS[variant]
         rows.append({"variant": variant, "target": target, "reduction": reduction, "run": str(out),
                      **{k: metrics.get(k) for k in ("test/acc", "test/robustness_loss", "seconds")}})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
 
-    name = f"mnist_lambda{args.robustness_weight:g}_formulations"
+    name = f"mnist_lambda{args.robustness_weight:g}_formulations{suffix}"
     (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
     lines = [
         f"# MNIST at λ = {args.robustness_weight:g}, seed {args.seed}: the regularizer's formulation",
         "",
-        f"`python experiments/published_formulation.py --seed {args.seed}` (preset `experiment=mnist`, 5 epochs).",
+        f"`python experiments/published_formulation.py --seed {args.seed}"
+        + (f" --tag {args.tag} --overrides {' '.join(args.overrides)}" if args.overrides else "")
+        + "` (preset `experiment=mnist`, 5 epochs).",
         "Test robustness term: senn's exact per-sample ‖J_x logits − θᵀJ_x h‖_F, batch mean, for every model.",
         "",
         "| variant | target | norm | test accuracy % | test robustness term |",

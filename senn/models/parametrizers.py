@@ -9,19 +9,33 @@ from torch import nn
 
 from senn.models._blocks import conv_trunk, mlp
 
+OUTPUT_ACTIVATIONS = {"linear": nn.Identity, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
 
 class _Parametrizer(nn.Module):
-    """Shared head: a network producing K·C numbers per input, reshaped to (B, K, C)."""
+    """Shared head: a network producing K·C numbers per input, reshaped to (B, K, C).
 
-    def __init__(self, input_shape: tuple[int, ...], num_concepts: int, num_classes: int) -> None:
+    ``output_activation`` bounds the relevances: ``linear`` (unbounded, the default), ``tanh``
+    (θ in (−1, 1), what the authors' and the 2020 reproduction's code do) or ``sigmoid`` (θ in
+    (0, 1), the authors' ``only_positive``).
+    """
+
+    def __init__(
+        self, input_shape: tuple[int, ...], num_concepts: int, num_classes: int, output_activation: str
+    ) -> None:
         super().__init__()
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            choices = list(OUTPUT_ACTIVATIONS)
+            raise ValueError(f"{type(self).__name__}: output_activation={output_activation!r} is not one of {choices}")
         self.input_shape = input_shape
         self.num_concepts = num_concepts
         self.num_classes = num_classes
+        self.output_activation = OUTPUT_ACTIVATIONS[output_activation]()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the relevances θ(x) of shape (B, K, C)."""
-        return self.net(x).view(-1, self.num_concepts, self.num_classes)  # (B, K·C) -> (B, K, C)
+        theta = self.output_activation(self.net(x))
+        return theta.view(-1, self.num_concepts, self.num_classes)  # (B, K·C) -> (B, K, C)
 
 
 class MLPParametrizer(_Parametrizer):
@@ -33,6 +47,7 @@ class MLPParametrizer(_Parametrizer):
         num_classes: C, the number of outputs (1 for binary or single-target regression).
         hidden_sizes: widths of the hidden layers.
         dropout: dropout after each hidden layer.
+        output_activation: ``linear``, ``tanh`` or ``sigmoid`` applied to θ.
     """
 
     def __init__(
@@ -42,8 +57,9 @@ class MLPParametrizer(_Parametrizer):
         num_classes: int,
         hidden_sizes: Sequence[int] = (64, 64),
         dropout: float = 0.0,
+        output_activation: str = "linear",
     ) -> None:
-        super().__init__((in_features,), num_concepts, num_classes)
+        super().__init__((in_features,), num_concepts, num_classes, output_activation)
         self.net = nn.Sequential(nn.Flatten(), mlp([in_features, *hidden_sizes, num_concepts * num_classes], dropout))
 
 
@@ -60,6 +76,7 @@ class LeNetParametrizer(_Parametrizer):
         hidden_size: width of the hidden fully connected layer.
         dropout: dropout (2-D after the last convolution, 1-D after the hidden layer).
         padding: zero padding of each convolution (``kernel_size // 2`` keeps the size before pooling).
+        output_activation: ``linear``, ``tanh`` or ``sigmoid`` applied to θ.
     """
 
     def __init__(
@@ -73,8 +90,9 @@ class LeNetParametrizer(_Parametrizer):
         hidden_size: int = 50,
         dropout: float = 0.5,
         padding: int = 0,
+        output_activation: str = "linear",
     ) -> None:
-        super().__init__((in_channels, image_size, image_size), num_concepts, num_classes)
+        super().__init__((in_channels, image_size, image_size), num_concepts, num_classes, output_activation)
         trunk, sizes = conv_trunk(in_channels, image_size, channels, kernel_size, dropout, padding)
         head = mlp([channels[-1] * sizes[-1] ** 2, hidden_size, num_concepts * num_classes], dropout)
         self.net = nn.Sequential(trunk, nn.Flatten(), head)
@@ -95,6 +113,7 @@ class CIFARParametrizer(_Parametrizer):
         channels: output channels of the convolution blocks.
         hidden_sizes: widths of the fully connected hidden layers.
         dropout: dropout after each fully connected hidden layer.
+        output_activation: ``linear``, ``tanh`` or ``sigmoid`` applied to θ.
     """
 
     def __init__(
@@ -106,8 +125,9 @@ class CIFARParametrizer(_Parametrizer):
         channels: Sequence[int] = (64, 128, 256, 512, 512),
         hidden_sizes: Sequence[int] = (256, 128),
         dropout: float = 0.5,
+        output_activation: str = "linear",
     ) -> None:
-        super().__init__((in_channels, image_size, image_size), num_concepts, num_classes)
+        super().__init__((in_channels, image_size, image_size), num_concepts, num_classes, output_activation)
         layers: list[nn.Module] = []
         size = image_size
         for c_in, c_out in zip([in_channels, *channels[:-1]], channels):

@@ -7,7 +7,7 @@ import torch
 from torch.autograd.functional import jacobian
 
 from senn.losses import published_robustness_loss, robustness_loss, robustness_residual_norm
-from senn.models import SENN, SENNOutput
+from senn.models import SENN, IdentityConceptizer, SENNOutput, SumAggregator
 from tests.conftest import make_model
 
 
@@ -119,3 +119,25 @@ def test_published_formulation_matches_brute_force(tiny, target):
         torch.testing.assert_close(robustness_loss(model, x, "exact"), per_sample)
     with pytest.raises(ValueError, match="expected target"):
         published_robustness_loss(model, x, "probs")
+
+
+def test_log_prob_target_penalises_a_model_whose_theta_is_constant():
+    """Why the published target fights accuracy: for constant θ and h(x) = x, senn's residual is 0 but
+    ``J_x log p_c − θ_c = −Σ_j p_j θ_j`` for every class c, zero only where the predictions are flat."""
+
+    class Constant(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.theta = torch.nn.Parameter(torch.randn(4, 3))  # (K, C)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.theta.expand(len(x), -1, -1)  # (B, K, C)
+
+    torch.manual_seed(0)
+    model = SENN(IdentityConceptizer(4), Constant(), SumAggregator(3), input_shape=(4,))
+    x = torch.randn(8, 4)
+    assert robustness_loss(model, x, "exact").item() < 1e-12
+    p = model(x).logits.softmax(1)  # (B, C)
+    per_sample = 3**0.5 * (p @ model.parametrizer.theta.T).norm(dim=1)  # sqrt(C)·‖Σ_j p_j θ_j‖, (B,)
+    torch.testing.assert_close(published_robustness_loss(model, x, "log_probs", "mean"), per_sample.mean())
+    torch.testing.assert_close(published_robustness_loss(model, x, "log_probs", "batch"), per_sample.norm())

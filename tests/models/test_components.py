@@ -61,6 +61,23 @@ def test_parametrizers_give_one_relevance_per_concept_and_class(parametrizer, x)
     assert parametrizer(x).shape == (2, 4, 3)
 
 
+@pytest.mark.parametrize("activation,squash,low,high", [("tanh", torch.tanh, -1, 1), ("sigmoid", torch.sigmoid, 0, 1)])
+def test_bounded_relevances_squash_the_linear_ones(activation, squash, low, high):
+    torch.manual_seed(0)
+    linear = MLPParametrizer(6, 4, 3).eval()
+    bounded = MLPParametrizer(6, 4, 3, output_activation=activation).eval()
+    bounded.load_state_dict(linear.state_dict())  # no parameters added: checkpoints stay compatible
+    theta = bounded(100 * torch.randn(64, 6))
+    assert theta.min() >= low and theta.max() <= high and theta.min() < low + 0.1 and theta.max() > high - 0.1
+    x = torch.randn(64, 6)
+    torch.testing.assert_close(bounded(x), squash(linear(x)))
+
+
+def test_unknown_output_activation_is_named():
+    with pytest.raises(ValueError, match=r"output_activation='relu' is not one of \['linear', 'tanh', 'sigmoid'\]"):
+        LeNetParametrizer(output_activation="relu")
+
+
 def test_sum_aggregator_is_the_weighted_sum():
     concepts, relevances = torch.randn(2, 4), torch.randn(2, 4, 3)
     expected = (concepts.unsqueeze(-1) * relevances).sum(1)
