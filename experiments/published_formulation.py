@@ -71,8 +71,37 @@ def run(variant: str, seed: int, robustness_weight: float, out: Path, extra: lis
     return metrics
 
 
+def write_results(name: str, rows: list[dict], heading: str, command: str) -> None:
+    """Merge ``rows`` into ``results/<name>.{json,md}``: rows of other (variant, seed) pairs are kept."""
+    path = RESULTS / f"{name}.json"
+    fresh = {(row["variant"], row["seed"]) for row in rows}
+    kept = (
+        [row for row in json.loads(path.read_text()) if (row["variant"], row["seed"]) not in fresh]
+        if path.exists()
+        else []
+    )
+    rows = sorted(kept + rows, key=lambda row: (row["seed"], list(VARIANTS).index(row["variant"])))
+    path.write_text(json.dumps(rows, indent=2) + "\n")
+    lines = [
+        f"# {heading}",
+        "",
+        f"`{command}` (preset `experiment=mnist`, 5 epochs).",
+        "Test robustness term: senn's exact per-sample ‖J_x logits − θᵀJ_x h‖_F, batch mean, for every model.",
+        "",
+        "| variant | seed | target | norm | test accuracy % | test robustness term |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        acc, robust = row["test/acc"], row["test/robustness_loss"]
+        norm = "per-sample, mean" if row["reduction"] == "mean" else "one over the batch"
+        lines.append(
+            f"| {row['variant']} | {row['seed']} | {row['target']} | {norm} | {100 * acc:.2f} | {robust:.4g} |"
+        )
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
-    """Train the variants and write ``experiments/results/mnist_lambda1_formulations.{json,md}``."""
+    """Train the variants and merge their results into ``experiments/results/mnist_lambda1_formulations*``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seed", type=int, default=0)
@@ -88,28 +117,17 @@ def main() -> None:
         out = args.runs / f"{variant}_lambda{args.robustness_weight:g}_seed{args.seed}{suffix}"
         metrics = run(variant, args.seed, args.robustness_weight, out, args.overrides)
         target, reduction = VARIANTS[variant]
-        rows.append({"variant": variant, "target": target, "reduction": reduction, "run": str(out),
+        rows.append({"variant": variant, "seed": args.seed, "target": target, "reduction": reduction, "run": str(out),
                      **{k: metrics.get(k) for k in ("test/acc", "test/robustness_loss", "seconds")}})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
 
-    name = f"mnist_lambda{args.robustness_weight:g}_formulations{suffix}"
-    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = [
-        f"# MNIST at λ = {args.robustness_weight:g}, seed {args.seed}: the regularizer's formulation",
-        "",
-        f"`python experiments/published_formulation.py --seed {args.seed}"
-        + (f" --tag {args.tag} --overrides {' '.join(args.overrides)}" if args.overrides else "")
-        + "` (preset `experiment=mnist`, 5 epochs).",
-        "Test robustness term: senn's exact per-sample ‖J_x logits − θᵀJ_x h‖_F, batch mean, for every model.",
-        "",
-        "| variant | target | norm | test accuracy % | test robustness term |",
-        "|---|---|---|---|---|",
-    ]
-    for row in rows:
-        acc, robust = row["test/acc"], row["test/robustness_loss"]
-        norm = "per-sample, mean" if row["reduction"] == "mean" else "one over the batch"
-        lines.append(f"| {row['variant']} | {row['target']} | {norm} | {100 * acc:.2f} | {robust:.4g} |")
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    command = "python experiments/published_formulation.py --seed <seed> --variants <variants>"
+    if args.overrides:
+        command += f" --tag {args.tag} --overrides {' '.join(args.overrides)}"
+    heading = f"MNIST at λ = {args.robustness_weight:g}: the regularizer's formulation" + (
+        f" ({args.tag})" if args.tag else ""
+    )
+    write_results(f"mnist_lambda{args.robustness_weight:g}_formulations{suffix}", rows, heading, command)
 
 
 if __name__ == "__main__":
