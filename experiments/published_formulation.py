@@ -7,7 +7,7 @@ a per-sample norm averaged over it. This script trains the ``experiment=mnist`` 
 every combination of the two (``senn.losses.published_robustness_loss``), everything else equal, and
 reports test accuracy and the exact senn robustness term (logits, per-sample) each model ends with.
 
-Usage (≈10–16 min per variant on 2 CPU cores; finished variants are kept and skipped)::
+Usage (≈4–16 min per variant on 2 CPU cores; finished variants are kept and skipped)::
 
     SENN_DATA_DIR=../shared/data python experiments/published_formulation.py
     python experiments/published_formulation.py --variants published senn --tag paper_theta \
@@ -74,13 +74,9 @@ def run(variant: str, seed: int, robustness_weight: float, out: Path, extra: lis
 def write_results(name: str, rows: list[dict], heading: str, command: str) -> None:
     """Merge ``rows`` into ``results/<name>.{json,md}``: rows of other (variant, seed) pairs are kept."""
     path = RESULTS / f"{name}.json"
-    fresh = {(row["variant"], row["seed"]) for row in rows}
-    kept = (
-        [row for row in json.loads(path.read_text()) if (row["variant"], row["seed"]) not in fresh]
-        if path.exists()
-        else []
-    )
-    rows = sorted(kept + rows, key=lambda row: (row["seed"], list(VARIANTS).index(row["variant"])))
+    merged = {(row["variant"], row["seed"]): row for row in json.loads(path.read_text())} if path.exists() else {}
+    merged.update({(row["variant"], row["seed"]): row for row in rows})
+    rows = sorted(merged.values(), key=lambda row: (row["seed"], list(VARIANTS).index(row["variant"])))
     path.write_text(json.dumps(rows, indent=2) + "\n")
     lines = [
         f"# {heading}",

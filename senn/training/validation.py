@@ -19,6 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from senn.losses import ESTIMATORS
+from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 
 Rule = tuple[Callable[[Any], bool], str]
 
@@ -48,6 +49,7 @@ RULES: dict[str, Rule] = {
     "dropout": (lambda v: _non_negative(v) and v < 1, "a number in [0, 1)"),
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
+    "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
     "task": (lambda v: v in ("multiclass", "binary", "regression"), "one of ['multiclass', 'binary', 'regression']"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
     "devices": (
