@@ -1,8 +1,9 @@
 """senn: self-explaining neural networks, trained, explained and evaluated."""
 
 from senn.explain import Explanation, explain
+from senn.interventions import intervene
 from senn.losses import robustness_loss
 from senn.models import SENN, SENNOutput
 
-__all__ = ["SENN", "Explanation", "SENNOutput", "explain", "robustness_loss"]
+__all__ = ["SENN", "Explanation", "SENNOutput", "explain", "intervene", "robustness_loss"]
 __version__ = "0.1.0"

@@ -4,19 +4,25 @@ from senn.data.base import DataNotFoundError, InMemoryDataModule, TensorBatchDat
 from senn.data.breast_cancer import BreastCancerDataModule
 from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
+from senn.data.concepts import ConceptDataModule
 from senn.data.mnist import MNISTDataModule
+from senn.data.shapes import ShapesDataModule
 from senn.data.synthetic import SyntheticDataModule
 from senn.data.tabular import TabularDataModule
+from senn.data.tabular_toy import TabularToyDataModule
 
 __all__ = [
     "BreastCancerDataModule",
     "CIFAR10DataModule",
     "COMPASDataModule",
+    "ConceptDataModule",
     "DataNotFoundError",
     "InMemoryDataModule",
     "MNISTDataModule",
+    "ShapesDataModule",
     "SyntheticDataModule",
     "TabularDataModule",
+    "TabularToyDataModule",
     "TensorBatchDataset",
     "default_data_dir",
 ]

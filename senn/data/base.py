@@ -105,6 +105,7 @@ def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
 
 
 Split = tuple[torch.Tensor, torch.Tensor]
+"""A split's inputs and labels."""
 
 
 class InMemoryDataModule(pl.LightningDataModule):
@@ -122,6 +123,8 @@ class InMemoryDataModule(pl.LightningDataModule):
     input_shape: tuple[int, ...]
     num_classes: int
     task: str = "multiclass"
+    concept_names: Sequence[str] | None = None
+    """Names of the annotated concepts, for data sets whose :meth:`load` returns concept annotations."""
 
     def __init__(
         self,
@@ -142,9 +145,17 @@ class InMemoryDataModule(pl.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.splits: dict[str, Split] = {}
+        self.concepts: dict[str, torch.Tensor] = {}
+        """Per split, the concept annotations (N, M) (NaN where an annotation is withheld); empty without any."""
+        self.factors: dict[str, torch.Tensor] = {}
+        """Per split, the continuous generative factors (N, F) of generated data sets; empty otherwise."""
 
-    def load(self) -> dict[str, Split]:
-        """Read the data: ``{"train": (x, y), "test": (x, y)}``, optionally ``"val"`` too."""
+    def load(self) -> dict[str, tuple[torch.Tensor, ...]]:
+        """Read the data: ``{"train": (x, y), "test": (x, y)}``, optionally ``"val"`` too.
+
+        Data sets with annotated concepts return ``(x, y, concepts)`` or ``(x, y, concepts, factors)``
+        per split; :meth:`setup` files them under :attr:`concepts` and :attr:`factors`.
+        """
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
@@ -153,26 +164,32 @@ class InMemoryDataModule(pl.LightningDataModule):
             return
         splits = self.load()
         if "val" not in splits:
-            x, y = splits["train"]
-            order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))
-            n_val = round(self.val_fraction * len(x))
-            splits["val"] = (x[order[:n_val]], y[order[:n_val]])
-            splits["train"] = (x[order[n_val:]], y[order[n_val:]])
-        for name, (x, _) in splits.items():
+            train = splits["train"]
+            order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(self.seed))
+            n_val = round(self.val_fraction * len(train[0]))
+            splits["val"] = tuple(t[order[:n_val]] for t in train)
+            splits["train"] = tuple(t[order[n_val:]] for t in train)
+        for name, (x, *_) in splits.items():
             if tuple(x.shape[1:]) != tuple(self.input_shape):
                 raise ValueError(
                     f"{type(self).__name__}: {name} inputs have shape {tuple(x.shape[1:])}, "
                     f"expected {tuple(self.input_shape)}"
                 )
-        self.splits = splits
+        self.splits = {name: (parts[0], parts[1]) for name, parts in splits.items()}
+        self.concepts = {name: parts[2] for name, parts in splits.items() if len(parts) > 2}
+        self.factors = {name: parts[3] for name, parts in splits.items() if len(parts) > 3}
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        """A DataLoader over one split that slices whole batches out of the tensors."""
+        """A DataLoader over one split that slices whole batches out of the tensors.
+
+        Batches are ``(x, y)``, or ``(x, y, concepts)`` for data sets with concept annotations.
+        """
         x, y = self.splits[split]
+        tensors = (x, y, self.concepts[split]) if split in self.concepts else (x, y)
         trainer = self.trainer
         rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         return DataLoader(
-            TensorBatchDataset(x, y),
+            TensorBatchDataset(*tensors),
             batch_size=self.batch_size,
             sampler=EpochShuffleSampler(len(x), self.seed, shuffle, rank, world_size),
             collate_fn=keep_batch,

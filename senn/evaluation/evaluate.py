@@ -19,9 +19,17 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from senn.data import InMemoryDataModule
+from senn.evaluation.concepts import ConceptQuality, concept_quality
 from senn.evaluation.report import write_report
 from senn.explain import explain
-from senn.explain.plots import plot_attributions, plot_explanation, plot_metric_boxes, save_prototype_figures
+from senn.explain.plots import (
+    plot_attributions,
+    plot_concept_alignment,
+    plot_explanation,
+    plot_intervention_curve,
+    plot_metric_boxes,
+    save_prototype_figures,
+)
 from senn.explain.posthoc import Explainer, patch_size, posthoc_explainer
 from senn.explain.prototypes import Prototypes, concept_activations, concept_prototypes
 from senn.metrics import (
@@ -186,11 +194,17 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             if extra in result:
                 entry[extra] = summarize(result[extra].numpy())
         summary["methods"][name] = entry
+    quality = None
+    if cfg.split in datamodule.concepts:  # data with annotated concepts: the concept section, on the whole split
+        quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)
+        summary["concepts"] = quality.summary()
     p, prototypes = cfg.prototypes, None
     if p.num_examples > 0 and x_all.dim() == 4:  # prototype pool: the first images of the evaluated split
         pool = x_all[: p.num_examples]
         prototypes = concept_prototypes(module.model, pool, p.k, p.traversal_steps, p.feature_vis_steps)
         summary["concept_collapse"] = {"dead": prototypes.collapse.dead, "duplicates": prototypes.collapse.duplicates}
+        if quality is not None:  # each learned concept titled with the true concept it matches best
+            prototypes.concept_names = matched_names(quality)
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     with (out / "per_example.csv").open("w", newline="") as f:
         writer = csv.writer(f)
@@ -201,6 +215,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
                                  float(result["faithfulness"][i]), float(result["stability"][i])])  # fmt: skip
 
     figures = _figures(methods, x, prototypes, cfg, out)
+    if quality is not None:
+        figures.update(_concept_figures(quality, out))
     write_report(out / "report.html", summary, figures)
     if cfg.get("wandb") and cfg.wandb.enabled:
         _log_wandb(cfg, summary, figures)
@@ -234,6 +250,32 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
         figures["Concept prototypes: top examples by activation and by contrast, decoder traversals, feature "
                 "visualisation"] = save_prototype_figures(prototypes, out / "prototypes")[0]  # fmt: skip
     return figures
+
+
+def matched_names(quality: ConceptQuality) -> list[str]:
+    """Per learned concept: its number, the true concept it ranks best and that AUC ("no match" at chance)."""
+    auc, names = quality.alignment.auc, quality.concept_names
+    return [
+        f"concept {i + 1}\n≈ {names[j]}\n(AUC {auc[i, j]:.2f})" if auc[i, j] > 0.5 else f"concept {i + 1}\nno match"
+        for i, j in enumerate(auc.argmax(1).tolist())
+    ]
+
+
+def _concept_figures(quality: ConceptQuality, out: Path) -> dict[str, Path]:
+    """The learned × true AUC heatmap and the intervention curves."""
+    a, i = quality.alignment, quality.interventions
+    return {
+        "Concept alignment: held-out AUC of every learned concept for every true concept": _save(
+            plot_concept_alignment(a.auc.numpy(), quality.concept_names, a.matching.tolist()),
+            out / "concept_alignment.png",
+        ),
+        "Interventions: task accuracy as true concept values are set": _save(
+            plot_intervention_curve(
+                {"random order": i.random.numpy(), "most uncertain first": i.uncertain_first.numpy()}
+            ),
+            out / "interventions.png",
+        ),
+    }
 
 
 def _log_wandb(cfg: DictConfig, summary: dict[str, Any], figures: dict[str, Path]) -> None:

@@ -41,6 +41,28 @@ def metrics_table(summary: Mapping[str, Any]) -> str:
     return '<table id="metrics">' + "".join(rows) + "</table>"
 
 
+def concept_table(concepts: Mapping[str, Any]) -> str:
+    """The concept-quality numbers of ``metrics.json`` as HTML."""
+    matched = ", ".join(
+        f"{html.escape(name)}: concept {k + 1} ({auc:.2f})"
+        for name, k, auc in zip(concepts["concept_names"], concepts["matching"], concepts["matched_auc"])
+    )
+    d = concepts["dci"]
+    rows = [
+        ("matched AUC, mean ↑ (per true concept: learned one, AUC)", f"{concepts['mean_matched_auc']:.3f}: {matched}"),
+        ("oracle impurity OIS ↓", f"{concepts['oracle_impurity']:.3f}"),
+        ("niche impurity NIS ↓ (≈0.5: nothing leaks)", f"{concepts['niche_impurity']:.3f}"),
+        ("DCI disentanglement / completeness / informativeness ↑",
+         f"{d['disentanglement']:.3f} / {d['completeness']:.3f} / {d['informativeness']:.3f}"),
+        ("completeness score ↑ (Yeh et al.)", f"{concepts['completeness']:.3f}"),
+        ("task accuracy, all true concepts set (random order)", f"{concepts['intervention_random'][-1]:.3f}"),
+        ("intervention area ↑ (random / most uncertain first)",
+         f"{concepts['intervention_area']:.3f} / {concepts['intervention_area_uncertain_first']:.3f}"),
+    ]  # fmt: skip
+    body = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows)
+    return f'<table id="concepts">{body}</table>'
+
+
 def _image(path: Path) -> str:
     """An ``<img>`` with the PNG inlined as a data URI."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
@@ -67,6 +89,9 @@ def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[
         "gradient ascent: the same budget of projected ascent steps). Every estimate is a lower bound.</p>",
         metrics_table(summary),
     ]
+    concepts = summary.get("concepts")
+    if concepts is not None:
+        parts += ["<h2>Concepts against ground truth</h2>", concept_table(concepts)]
     if collapse is not None:
         parts.append(
             f"<p id='collapse'>Concept collapse check: dead concepts {collapse['dead']}, "

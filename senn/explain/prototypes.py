@@ -56,19 +56,19 @@ def decoder_traversal(model: nn.Module, concepts: torch.Tensor, steps: int = 7) 
     """Decoded inputs (K, steps, ...) sweeping each concept from its 1st to its 99th percentile.
 
     The other concepts stay at their medians over ``concepts`` (N, K). Needs a conceptizer with a
-    ``decoder`` module.
+    ``decoder`` module (and uses its ``decode`` method where it has one).
     """
     senn = _as_senn(model)
-    decoder = getattr(senn.conceptizer, "decoder", None)
-    if decoder is None:
+    if getattr(senn.conceptizer, "decoder", None) is None:
         raise ValueError(f"{type(senn.conceptizer).__name__} has no decoder, so it has no traversals")
+    decode = getattr(senn.conceptizer, "decode", senn.conceptizer.decoder)
     k = concepts.shape[1]
     low, high = torch.quantile(concepts, torch.tensor([0.01, 0.99], dtype=concepts.dtype), dim=0)  # (K,), (K,)
     sweep = torch.linspace(0, 1, steps, dtype=concepts.dtype).view(1, steps) * (high - low).view(k, 1)
     grid = concepts.median(0).values.repeat(k, steps, 1)  # (K, steps, K)
     grid[torch.arange(k), :, torch.arange(k)] = low.view(k, 1) + sweep
     with eval_mode(senn):
-        decoded = decoder(grid.flatten(0, 1))  # (K·steps, ...)
+        decoded = decode(grid.flatten(0, 1))  # (K·steps, ...)
     return decoded.view(k, steps, *decoded.shape[1:])
 
 

@@ -1,11 +1,12 @@
 """Losses of the SENN objective: prediction, concept reconstruction + sparsity, and robustness."""
 
-from senn.losses.objectives import classification_loss, reconstruction_loss, sparsity_loss
+from senn.losses.objectives import classification_loss, concept_loss, reconstruction_loss, sparsity_loss
 from senn.losses.robustness import ESTIMATORS, published_robustness_loss, robustness_loss, robustness_residual_norm
 
 __all__ = [
     "ESTIMATORS",
     "classification_loss",
+    "concept_loss",
     "published_robustness_loss",
     "reconstruction_loss",
     "robustness_loss",

@@ -1,15 +1,35 @@
-"""Explanation-quality metrics: faithfulness and stability, batched over inputs."""
+"""Explanation-quality metrics (faithfulness, stability) and concept-quality metrics against ground truth."""
 
+from senn.metrics.concepts import (
+    ConceptAlignment,
+    DCIScores,
+    concept_alignment,
+    concept_completeness,
+    dci,
+    niche_impurity,
+    oracle_impurity,
+)
 from senn.metrics.faithfulness import class_probability, concept_faithfulness, feature_faithfulness, pearson
+from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_values
 from senn.metrics.stability import concept_lipschitz, local_lipschitz, max_normalised, senn_explainer
 
 __all__ = [
+    "ConceptAlignment",
+    "DCIScores",
+    "InterventionCurve",
     "class_probability",
+    "concept_alignment",
+    "concept_completeness",
     "concept_faithfulness",
     "concept_lipschitz",
+    "dci",
     "feature_faithfulness",
+    "intervention_curve",
+    "intervention_values",
     "local_lipschitz",
     "max_normalised",
+    "niche_impurity",
+    "oracle_impurity",
     "pearson",
     "senn_explainer",
 ]

@@ -2,13 +2,14 @@
 
 from senn.models.aggregators import SumAggregator
 from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
-from senn.models.parametrizers import CIFARParametrizer, LeNetParametrizer, MLPParametrizer
+from senn.models.parametrizers import CIFARParametrizer, ConstantParametrizer, LeNetParametrizer, MLPParametrizer
 from senn.models.plain import PlainClassifier
 from senn.models.senn import SENN, SENNOutput
 
 __all__ = [
     "SENN",
     "CIFARParametrizer",
+    "ConstantParametrizer",
     "ConvConceptizer",
     "IdentityConceptizer",
     "LeNetParametrizer",

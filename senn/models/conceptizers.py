@@ -10,13 +10,71 @@ from torch import nn
 
 from senn.models._blocks import conv_trunk, mlp
 
+CONCEPT_ACTIVATIONS = {"linear": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
-class ConvConceptizer(nn.Module):
+
+class _Autoencoder(nn.Module):
+    """What the autoencoder conceptizers share: the concept activation and the optional variational code.
+
+    The encoder outputs the code (B, K) or, when ``variational`` (a β-VAE, the 2020 reproduction's
+    disentangled SENN), the posterior mean μ and log-variance (B, 2K). The concepts are ``activation(μ)``,
+    deterministic, so the robustness regularizer and the explanations see no sampling noise; the decoder
+    decodes ``activation(z)``, z sampled from the posterior in training and z = μ in eval mode. The
+    training objective then adds ``beta`` times :meth:`kl_loss`.
+    """
+
+    def _init_code(self, num_concepts: int, activation: str, variational: bool, beta: float, bias: bool) -> None:
+        if activation not in CONCEPT_ACTIVATIONS:
+            raise ValueError(
+                f"{type(self).__name__}: activation={activation!r} is not one of {list(CONCEPT_ACTIVATIONS)}"
+            )
+        if beta < 0:
+            raise ValueError(f"{type(self).__name__}: beta={beta} must be >= 0")
+        self.num_concepts = num_concepts + int(bias)
+        self.bias = bias
+        self.activation_name = activation
+        self.activation = CONCEPT_ACTIVATIONS[activation]()
+        self.variational, self.beta = variational, beta
+        self.posterior: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def _code(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Concepts (B, K [+ 1]) and the code to decode (B, K) from the encoder's output (B, K or 2K)."""
+        if self.variational:
+            mean, log_var = params.chunk(2, dim=1)  # (B, K), (B, K)
+            self.posterior = (mean, log_var)
+            z = mean + torch.randn_like(mean) * (0.5 * log_var).exp() if self.training else mean
+            concepts, code = self.activation(mean), self.activation(z)
+        else:
+            concepts = code = self.activation(params)
+        if self.bias:
+            concepts = torch.cat([concepts, concepts.new_ones(len(concepts), 1)], dim=1)  # (B, K + 1)
+        return concepts, code
+
+    def decode(self, concepts: torch.Tensor) -> torch.Tensor:
+        """Decode concepts (B, K [+ 1]) into inputs; the constant ``bias`` concept is not part of the code."""
+        if self.decoder is None:
+            raise ValueError(f"{type(self).__name__} has no decoder (decoder=false)")
+        code = concepts[:, : self.num_concepts - int(self.bias)]  # (B, K)
+        out = self.decoder(code)
+        return out.view(len(code), *self.input_shape)
+
+    def kl_loss(self) -> torch.Tensor:
+        """KL(q(z|x) ‖ N(0, I)) of the last forward pass: summed over the K dimensions, averaged over the batch,
+        divided by the input size D, so that ``beta`` weighs it against the per-element reconstruction MSE
+        (β = 1 is then a VAE whose Gaussian decoder has variance ½)."""
+        if self.posterior is None:
+            raise RuntimeError(f"{type(self).__name__}.kl_loss: not variational, or no forward pass yet")
+        mean, log_var = self.posterior
+        kl = 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).sum(1).mean()
+        return kl / math.prod(self.input_shape)
+
+
+class ConvConceptizer(_Autoencoder):
     """Convolutional sparse autoencoder for images (the paper's MNIST / CIFAR-10 concept encoder).
 
     Encoder: ``conv(k) -> maxpool 2 -> ReLU`` per entry of ``channels``, then a linear layer to
-    ``num_concepts``. Decoder (optional): the mirror image, upsampling back to the exact input size,
-    so any channel count and image size work.
+    ``num_concepts`` and the concept ``activation``. Decoder (optional): the mirror image, upsampling
+    back to the exact input size, so any channel count and image size work.
 
     Args:
         in_channels: image channels (1 for MNIST, 3 for CIFAR-10).
@@ -25,6 +83,12 @@ class ConvConceptizer(nn.Module):
         channels: output channels of each convolution block.
         kernel_size: convolution kernel size.
         decoder: build the decoder; without it the reconstruction is ``None``.
+        activation: ``linear`` (signed, unbounded: the paper), ``relu`` (non-negative: 0 means absent)
+            or ``sigmoid`` (in (0, 1): a concept's probability).
+        variational: a β-VAE code: concepts are posterior means, the loss adds ``beta``·KL.
+        beta: weight of the KL term when ``variational``.
+        bias: append a constant 1 concept (K + 1 concepts in all), whose relevance acts as an
+            input-dependent intercept; needed where "all concepts absent" must still predict a class.
     """
 
     def __init__(
@@ -35,19 +99,23 @@ class ConvConceptizer(nn.Module):
         channels: Sequence[int] = (10, 20),
         kernel_size: int = 5,
         decoder: bool = True,
+        activation: str = "linear",
+        variational: bool = False,
+        beta: float = 1.0,
+        bias: bool = False,
     ) -> None:
         super().__init__()
         self.input_shape = (in_channels, image_size, image_size)
-        self.num_concepts = num_concepts
+        self._init_code(num_concepts, activation, variational, beta, bias)
         self.encoder_trunk, sizes = conv_trunk(in_channels, image_size, channels, kernel_size)
         features = channels[-1] * sizes[-1] ** 2
-        self.encoder_head = nn.Linear(features, num_concepts)
+        self.encoder_head = nn.Linear(features, num_concepts * (2 if variational else 1))
         self.decoder = _ConvDecoder(num_concepts, in_channels, channels, kernel_size, sizes) if decoder else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encode ``x`` (B, C, H, W) into concepts (B, K) and decode them back (B, C, H, W)."""
-        concepts = self.encoder_head(self.encoder_trunk(x).flatten(1))  # (B, K)
-        reconstruction = self.decoder(concepts) if self.decoder is not None else None
+        concepts, code = self._code(self.encoder_head(self.encoder_trunk(x).flatten(1)))  # (B, K), (B, K)
+        reconstruction = self.decoder(code) if self.decoder is not None else None
         return concepts, reconstruction
 
 
@@ -77,7 +145,7 @@ class _ConvDecoder(nn.Module):
         return self.net(z)
 
 
-class MLPConceptizer(nn.Module):
+class MLPConceptizer(_Autoencoder):
     """Fully connected sparse autoencoder for tabular or flattened inputs.
 
     Args:
@@ -85,21 +153,34 @@ class MLPConceptizer(nn.Module):
         num_concepts: K, the number of concepts.
         hidden_sizes: widths of the encoder's hidden layers (the decoder mirrors them).
         decoder: build the decoder; without it the reconstruction is ``None``.
+        activation: ``linear``, ``relu`` or ``sigmoid`` concepts (see :class:`ConvConceptizer`).
+        variational: a β-VAE code: concepts are posterior means, the loss adds ``beta``·KL.
+        beta: weight of the KL term when ``variational``.
+        bias: append a constant 1 concept (K + 1 concepts in all), whose relevance acts as an
+            input-dependent intercept; needed where "all concepts absent" must still predict a class.
     """
 
     def __init__(
-        self, in_features: int, num_concepts: int = 5, hidden_sizes: Sequence[int] = (64,), decoder: bool = True
+        self,
+        in_features: int,
+        num_concepts: int = 5,
+        hidden_sizes: Sequence[int] = (64,),
+        decoder: bool = True,
+        activation: str = "linear",
+        variational: bool = False,
+        beta: float = 1.0,
+        bias: bool = False,
     ) -> None:
         super().__init__()
         self.input_shape = (in_features,)
-        self.num_concepts = num_concepts
-        self.encoder = mlp([in_features, *hidden_sizes, num_concepts])
+        self._init_code(num_concepts, activation, variational, beta, bias)
+        self.encoder = mlp([in_features, *hidden_sizes, num_concepts * (2 if variational else 1)])
         self.decoder = mlp([num_concepts, *reversed(hidden_sizes), in_features]) if decoder else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encode ``x`` (B, *) into concepts (B, K) and decode them back to ``x``'s shape."""
-        concepts = self.encoder(x.flatten(1))  # (B, K)
-        reconstruction = self.decoder(concepts).view_as(x) if self.decoder is not None else None
+        concepts, code = self._code(self.encoder(x.flatten(1)))  # (B, K), (B, K)
+        reconstruction = self.decoder(code).view_as(x) if self.decoder is not None else None
         return concepts, reconstruction
 
 

@@ -137,3 +137,25 @@ class CIFARParametrizer(_Parametrizer):
                 size //= 2
         head = mlp([channels[-1] * size**2, *hidden_sizes, num_concepts * num_classes], dropout)
         self.net = nn.Sequential(*layers, nn.Flatten(), head)
+
+
+class ConstantParametrizer(nn.Module):
+    """θ that does not depend on the input: one learned (K, C) matrix for every example.
+
+    With supervised concepts this makes a SENN a concept bottleneck model (concepts -> linear layer),
+    the baseline that shows what an input-dependent θ adds. Its robustness term is 0. A constant
+    concept (the conceptizer's ``bias``) gives it the bottleneck's intercept.
+
+    Args:
+        num_concepts: K.
+        num_classes: C.
+    """
+
+    def __init__(self, num_concepts: int, num_classes: int) -> None:
+        super().__init__()
+        self.num_concepts, self.num_classes = num_concepts, num_classes
+        self.weight = nn.Parameter(torch.randn(num_concepts, num_classes) / num_concepts**0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the same relevances (B, K, C) for every input."""
+        return self.weight.expand(len(x), -1, -1)

@@ -8,13 +8,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from senn.losses import ESTIMATORS, classification_loss, reconstruction_loss, robustness_loss, sparsity_loss
+from senn.losses import (
+    ESTIMATORS,
+    classification_loss,
+    concept_loss,
+    reconstruction_loss,
+    robustness_loss,
+    sparsity_loss,
+)
 from senn.models import SENN, SENNOutput, SumAggregator
 from senn.training.base import ClassifierModule, ComponentSpec, build, plain
 
 
 class SENNModule(ClassifierModule):
-    """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``.
+    """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``,
+    plus ``concept_weight`` times the concept loss on annotated data and β·KL for a variational encoder.
 
     The components are modules or Hydra configs (dicts with ``_target_``); given as configs they are
     stored in the checkpoint's hyperparameters, so ``SENNModule.load_from_checkpoint(path)`` rebuilds
@@ -23,6 +31,12 @@ class SENNModule(ClassifierModule):
     The paper writes the concept term as ``ξ·(reconstruction + ζ·sparsity)``; ``reconstruction_weight``
     is ξ and ``sparsity_weight`` is ξ·ζ.
 
+    Concept supervision: on data whose batches carry annotations ``(x, y, concepts (B, M))``, the
+    first M concepts are trained towards them with binary cross-entropy (see
+    :func:`senn.losses.concept_loss`), the other K − M stay free. Unsupervised (``concept_weight=0``),
+    partly supervised (annotations withheld for some examples, ``data.concept_fraction < 1``) and
+    fully supervised are the same model.
+
     Args:
         conceptizer: the concept encoder h, or its config.
         parametrizer: the relevance parametrizer θ, or its config.
@@ -30,6 +44,10 @@ class SENNModule(ClassifierModule):
         robustness_weight: λ, the weight of the stability regularizer (0 turns it off).
         reconstruction_weight: weight of the autoencoder's reconstruction MSE.
         sparsity_weight: weight of the concepts' L1 norm.
+        concept_weight: weight of the concept loss against annotations (0: unsupervised concepts).
+        intervention_probability: in training, each annotated concept is replaced by its annotation with
+            this probability before the aggregator (concept-embedding models' "RandInt"), so that θ learns
+            to use true concept values; needs sigmoid concepts. 0 turns it off.
         robustness_estimator: ``"exact"``, ``"projection"`` or ``"jacobian"``
             (see :mod:`senn.losses.robustness`).
         num_projections: projections per sample for the ``"projection"`` estimator.
@@ -47,6 +65,8 @@ class SENNModule(ClassifierModule):
         robustness_weight: float = 1e-4,
         reconstruction_weight: float = 1.0,
         sparsity_weight: float = 2e-5,
+        concept_weight: float = 0.0,
+        intervention_probability: float = 0.0,
         robustness_estimator: str = "exact",
         num_projections: int = 1,
         optimizer: Mapping[str, Any] | None = None,
@@ -57,6 +77,7 @@ class SENNModule(ClassifierModule):
             ("robustness_weight", robustness_weight),
             ("reconstruction_weight", reconstruction_weight),
             ("sparsity_weight", sparsity_weight),
+            ("concept_weight", concept_weight),
         ]:
             if value < 0:
                 raise ValueError(f"SENNModule: {name}={value} must be >= 0")
@@ -66,6 +87,13 @@ class SENNModule(ClassifierModule):
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
         self.model = SENN(build(conceptizer), build(parametrizer), build(aggregator), input_shape)
+        if not 0 <= intervention_probability <= 1:
+            raise ValueError(f"SENNModule: intervention_probability={intervention_probability} must be in [0, 1]")
+        if intervention_probability > 0 and getattr(self.model.conceptizer, "activation_name", None) != "sigmoid":
+            raise ValueError(
+                "SENNModule: intervention_probability > 0 puts 0 / 1 annotations in place of concepts, so the "
+                "concepts must be probabilities: set model.conceptizer.activation=sigmoid"
+            )
         # Validation and test always report the exact value, whatever estimator trains.
         self.eval_estimator = "exact" if isinstance(self.model.aggregator, SumAggregator) else "jacobian"
         self._init_metrics()
@@ -74,30 +102,53 @@ class SENNModule(ClassifierModule):
         """Run the SENN."""
         return self.model(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         """Forward pass, every loss term, metrics and logging for one batch of ``stage``."""
-        x, y = batch
+        x, y, *annotations = batch
         hp = self.hparams
+        conceptizer = self.model.conceptizer
         regularize = hp.robustness_weight > 0 or stage != "train"  # always measured on val/test
         if regularize:
             x = x.detach().requires_grad_(True)
         out = self.model(x)
+        logits = out.logits
+        if stage == "train" and annotations and hp.intervention_probability > 0:
+            logits = self._intervened_logits(out, annotations[0])
         terms = {
-            "classification_loss": classification_loss(out.logits, y, self.model.task),
+            "classification_loss": classification_loss(logits, y, self.model.task),
             "reconstruction_loss": reconstruction_loss(out.reconstruction, x.detach()),
             "sparsity_loss": sparsity_loss(out.concepts),
         }
-        if regularize:
-            terms["robustness_loss"] = self.robustness_term(x, out, stage)
         loss = (
             terms["classification_loss"]
             + hp.reconstruction_weight * terms["reconstruction_loss"]
             + hp.sparsity_weight * terms["sparsity_loss"]
         )
+        if getattr(conceptizer, "variational", False):
+            terms["kl_loss"] = conceptizer.kl_loss()
+            loss = loss + conceptizer.beta * terms["kl_loss"]
+        if annotations and hp.concept_weight > 0:
+            sigmoid = getattr(conceptizer, "activation_name", None) == "sigmoid"
+            terms["concept_loss"] = concept_loss(out.concepts, annotations[0], probabilities=sigmoid)
+            loss = loss + hp.concept_weight * terms["concept_loss"]
+        if regularize:
+            terms["robustness_loss"] = self.robustness_term(x, out, stage)
         if hp.robustness_weight > 0:
             loss = loss + hp.robustness_weight * terms["robustness_loss"]
-        self._log_metrics(stage, out.logits, y, {"loss": loss, **terms})
+        self._log_metrics(stage, logits, y, {"loss": loss, **terms})
         return loss
+
+    def _intervened_logits(self, out: SENNOutput, annotations: torch.Tensor) -> torch.Tensor:
+        """Logits with each annotated concept replaced by its annotation with ``intervention_probability``.
+
+        θ(x) is kept, so the relevances learn to map *true* concept values to the label instead of
+        compensating for the encoder's mistakes, which is what makes test-time interventions work.
+        """
+        m = annotations.shape[1]
+        chosen = (torch.rand_like(annotations) < self.hparams.intervention_probability) & ~torch.isnan(annotations)
+        first = torch.where(chosen, annotations.to(out.concepts.dtype), out.concepts[:, :m])  # (B, M)
+        concepts = torch.cat([first, out.concepts[:, m:]], dim=1)  # (B, K)
+        return self.model.aggregator(concepts, out.relevances)
 
     def robustness_term(self, x: torch.Tensor, out: SENNOutput, stage: str) -> torch.Tensor:
         """L_θ of the batch: the configured estimator in training, the exact value in val/test.
@@ -108,16 +159,16 @@ class SENNModule(ClassifierModule):
         estimator = self.hparams.robustness_estimator if stage == "train" else self.eval_estimator
         return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         """One optimisation step's loss."""
         return self._step(batch, "train")
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Validation metrics, the robustness term included (it needs input gradients)."""
         with torch.inference_mode(False), torch.enable_grad():
             self._step(tuple(t.clone() for t in batch), "val")
 
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Test metrics, the robustness term included."""
         with torch.inference_mode(False), torch.enable_grad():
             self._step(tuple(t.clone() for t in batch), "test")

@@ -38,7 +38,7 @@ class PlainModule(ClassifierModule):
         return self.model(x)
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        x, y = batch
+        x, y, *_ = batch  # concept annotations, if the data has them, are not used
         logits = self.model(x)
         loss = classification_loss(logits, y, self.model.task)
         self._log_metrics(stage, logits, y, {"loss": loss})

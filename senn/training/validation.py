@@ -19,6 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from senn.losses import ESTIMATORS
+from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 
 Rule = tuple[Callable[[Any], bool], str]
@@ -45,6 +46,12 @@ RULES: dict[str, Rule] = {
     "robustness_weight": (_non_negative, "a number >= 0"),
     "reconstruction_weight": (_non_negative, "a number >= 0"),
     "sparsity_weight": (_non_negative, "a number >= 0"),
+    "concept_weight": (_non_negative, "a number >= 0"),
+    "beta": (_non_negative, "a number >= 0"),
+    "concept_fraction": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
+    "intervention_probability": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
+    "dependency": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
+    "activation": (lambda v: v in CONCEPT_ACTIVATIONS, f"one of {list(CONCEPT_ACTIVATIONS)}"),
     "lr": (lambda v: _non_negative(v) and v > 0, "a number > 0"),
     "dropout": (lambda v: _non_negative(v) and v < 1, "a number in [0, 1)"),
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),

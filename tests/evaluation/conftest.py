@@ -23,10 +23,11 @@ PLAIN = ["experiment=mnist_plain", "model.network.image_size=14", "model.network
          "model.optimizer.lr=0.01"]  # fmt: skip
 
 
-def train_checkpoint(overrides: list[str], out: Path) -> Path:
-    """Train through ``train(cfg)`` and return the best checkpoint."""
+def train_checkpoint(overrides: list[str], out: Path, data: bool = True) -> Path:
+    """Train through ``train(cfg)`` (on the synthetic images unless ``data=False``) and return the best checkpoint."""
+    data_overrides = DATA if data else []
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, *DATA, *RUN, f"output_dir={out}", "test=false"])
+        cfg = compose("train", overrides=[*overrides, *data_overrides, *RUN, f"output_dir={out}", "test=false"])
     train(cfg)
     return next((out / "checkpoints").glob("epoch_*.ckpt"))
 

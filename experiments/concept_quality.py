@@ -1,0 +1,209 @@
+"""Concept quality on data with known concepts: SENN variants, a concept bottleneck, a plain network, a random floor.
+
+Trains every row's preset per data setting and seed with ``senn.training.train`` (the code behind
+``senn-train``), scores the best checkpoint's concepts on the test split with
+:func:`senn.evaluation.concepts.concept_quality` (plus the input-mode stability median over 100 test
+inputs), and writes ``experiments/results/concepts.{json,md}`` and a prototype figure per row (seed 0,
+shapes). Finished runs are kept under ``outputs/concepts/`` and not redone, so an interrupted run resumes.
+
+Usage::
+
+    python experiments/concept_quality.py                                  # everything, 3 seeds, 2 jobs
+    python experiments/concept_quality.py --settings tabular_toy --seeds 0 --rows anchor supervised
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from senn.cli import config_dir
+from senn.evaluation.concepts import concept_quality
+from senn.evaluation.evaluate import matched_names
+from senn.metrics import local_lipschitz, senn_explainer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RUNS = Path("outputs") / "concepts"
+SETTINGS = {  # name -> (data preset, overrides)
+    "shapes": ("shapes", []),
+    "shapes_dependent": ("shapes", ["data.dependency=0.5"]),
+    "tabular_toy": ("tabular_toy", []),
+    "tabular_toy_dependent": ("tabular_toy", ["data.covariance=0.5"]),
+}
+ROWS = {  # name -> (label, experiment suffix, overrides); "random" is the anchor, untrained
+    "anchor": ("SENN, paper autoencoder (anchor)", "", []),
+    "relu": ("SENN, relu concepts", "", ["model.conceptizer.activation=relu"]),
+    "sigmoid": ("SENN, sigmoid concepts", "", ["model.conceptizer.activation=sigmoid"]),
+    "vae": ("SENN, β-VAE concepts (β = 1)", "", ["model.conceptizer.variational=true", "model.sparsity_weight=0"]),
+    "supervised10": ("SENN, 10 % concept supervision", "_supervised", ["data.concept_fraction=0.1"]),
+    "supervised": ("SENN, 100 % concept supervision", "_supervised", []),
+    "supervised_interventions": (
+        "SENN, 100 % supervision + training interventions (p = 0.25)",
+        "_supervised",
+        ["model.intervention_probability=0.25"],
+    ),
+    "bottleneck": ("concept bottleneck (θ constant)", "_bottleneck", []),
+    "plain": ("plain network (no concepts)", "_plain", []),
+    "random": ("random representation (untrained anchor)", "", []),
+}
+COLUMNS = [  # key, header, format
+    ("task_accuracy", "task acc %", lambda v: 100 * v),
+    ("mean_matched_auc", "matched AUC ↑", None),
+    ("oracle_impurity", "OIS ↓", None),
+    ("niche_impurity", "NIS ↓", None),
+    ("dci_disentanglement", "DCI D ↑", None),
+    ("completeness", "completeness ↑", None),
+    ("intervention_area", "intervention area ↑", None),
+    ("intervention_all", "acc., all concepts set %", lambda v: 100 * v),
+    ("stability_median", "stability median ↓", None),
+]
+
+
+def compose_cfg(setting: str, row: str, seed: int, out: Path):
+    """The training config of one run."""
+    data, overrides = SETTINGS[setting]
+    _, suffix, row_overrides = ROWS[row]
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            "train",
+            overrides=[f"experiment={data}{suffix}", f"seed={seed}", "logger=csv", f"output_dir={out}",
+                       "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000",
+                       *overrides, *row_overrides],
+        )  # fmt: skip
+
+
+def stability_median(module: torch.nn.Module, x: torch.Tensor, seed: int) -> float:
+    """Median input-mode local Lipschitz estimate of the SENN's explanation (senn-evaluate's defaults)."""
+    explanation_of = senn_explainer(module)
+    with torch.no_grad():
+        logits = module.model(x).logits
+    target = (logits[:, 0] > 0).long() if module.model.task == "binary" else logits.argmax(1)
+    if module.model.task == "binary":
+        target = torch.zeros_like(target)
+    values = local_lipschitz(
+        explanation_of, x, target, 1.0, "sampling", 20, "l2", generator=torch.Generator().manual_seed(seed)
+    )
+    return float(values.median())
+
+
+def run(setting: str, row: str, seed: int) -> dict[str, Any]:
+    """Train (unless done) and score one run; the result is cached in its folder's ``concepts.json``."""
+    torch.set_num_threads(1)
+    out = RUNS / setting / row / f"seed{seed}"
+    cached = out / "concepts.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    from senn.training import load_checkpoint, train
+
+    cfg = compose_cfg(setting, "anchor" if row == "random" else row, seed, out)
+    start = time.perf_counter()
+    if row == "random":
+        torch.manual_seed(seed)
+        module = instantiate(cfg.model, _recursive_=False).eval()
+        metrics = {}
+    else:
+        metrics = train(cfg)
+        module = load_checkpoint(metrics_best(out))
+    datamodule = instantiate(cfg.data)
+    datamodule.setup()
+    result: dict[str, Any] = {"setting": setting, "row": row, "seed": seed}
+    if row == "plain":
+        result["task_accuracy"] = metrics["test/acc"]
+    else:
+        quality = concept_quality(module, datamodule, seed=seed)
+        summary = quality.summary()
+        result.update({k: v for k, v in summary.items() if not isinstance(v, list | dict)})
+        result.update({f"dci_{k}": v for k, v in summary["dci"].items()})
+        result["matched_auc"] = summary["matched_auc"]
+        result["intervention_random"] = summary["intervention_random"]
+        result["intervention_all"] = summary["intervention_random"][-1]
+        result["stability_median"] = stability_median(module, datamodule.splits["test"][0][:100], seed)
+        if seed == 0 and setting.startswith("shapes"):
+            save_prototypes(module, datamodule, quality, out / "prototypes")
+    result["seconds"] = time.perf_counter() - start
+    out.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def metrics_best(out: Path) -> Path:
+    """The best checkpoint ``senn-train`` recorded in the run's ``metrics.json``."""
+    return Path(json.loads((out / "metrics.json").read_text())["best_checkpoint"])
+
+
+def save_prototypes(module, datamodule, quality, folder: Path) -> None:
+    """Top test examples per learned concept, each titled with its best-matching true concept and AUC."""
+    from senn.explain.plots import save_prototype_figures
+    from senn.explain.prototypes import concept_prototypes
+
+    prototypes = concept_prototypes(module.model, datamodule.splits["test"][0][:1000], k=8, feature_vis_steps=0)
+    save_prototype_figures(replace(prototypes, concept_names=matched_names(quality)), folder)
+
+
+def table(results: list[dict[str, Any]], setting: str) -> list[str]:
+    """The markdown table of one setting: mean ± std over seeds per row."""
+    lines = ["| model | " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for row, (label, _, _) in ROWS.items():
+        runs = [r for r in results if r["setting"] == setting and r["row"] == row]
+        if not runs:
+            continue
+        cells = []
+        for key, _, scale in COLUMNS:
+            values = [(scale or (lambda v: v))(r[key]) for r in runs if key in r and np.isfinite(r[key])]
+            if not values:
+                cells.append("–")
+            elif len(values) == 1:
+                cells.append(f"{values[0]:.3g} (n = 1)")
+            else:
+                cells.append(f"{statistics.mean(values):.3g} ± {statistics.stdev(values):.2g}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    """Run every (setting, row, seed), then write the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one CPU thread each)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    jobs = [(s, r, seed) for seed in args.seeds for s in args.settings for r in args.rows]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        results = []
+        for result in pool.map(run, *zip(*jobs)):
+            print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list)}), flush=True)
+            results.append(result)
+    previous = json.loads((RESULTS / "concepts.json").read_text()) if (RESULTS / "concepts.json").exists() else []
+    keep = {(r["setting"], r["row"], r["seed"]) for r in results}
+    results += [r for r in previous if (r["setting"], r["row"], r["seed"]) not in keep]
+    results.sort(key=lambda r: (r["setting"], list(ROWS).index(r["row"]), r["seed"]))
+    (RESULTS / "concepts.json").write_text(json.dumps(results, indent=2) + "\n")
+    minutes = (time.perf_counter() - start) / 60
+    lines = [
+        "# Concept quality against ground truth",
+        "",
+        f"`python experiments/concept_quality.py` ({len(jobs)} runs, {args.jobs} in parallel) took {minutes:.0f} min "
+        "on the 2-core CPU (runs already in `outputs/concepts/` are reused). Test split; mean ± std over seeds.",
+    ]
+    for setting in SETTINGS:
+        if any(r["setting"] == setting for r in results):
+            lines += ["", f"## {setting} ({' '.join(SETTINGS[setting][1]) or 'independent concepts'})", "",
+                      *table(results, setting)]  # fmt: skip
+    (RESULTS / "concepts.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The concept section of an evaluation: a SENN's concepts against a data set's annotated ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from senn.data import InMemoryDataModule
+from senn.explain.explanation import eval_mode
+from senn.explain.prototypes import concept_activations
+from senn.metrics import (
+    ConceptAlignment,
+    InterventionCurve,
+    concept_alignment,
+    concept_completeness,
+    dci,
+    intervention_curve,
+    intervention_values,
+    niche_impurity,
+    oracle_impurity,
+)
+from senn.training import SENNModule
+
+
+@dataclass(frozen=True)
+class ConceptQuality:
+    """Every concept-quality number of one model on one split, and what the figures need."""
+
+    alignment: ConceptAlignment
+    oracle_impurity: float
+    niche_impurity: float
+    dci: dict[str, float]
+    completeness: float
+    accuracy: float
+    interventions: InterventionCurve
+    concept_names: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers for ``metrics.json``."""
+        return {
+            "concept_names": self.concept_names,
+            "auc": self.alignment.auc.tolist(),
+            "matching": self.alignment.matching.tolist(),
+            "matched_auc": self.alignment.matched_auc.tolist(),
+            "mean_matched_auc": self.alignment.mean_auc,
+            "oracle_impurity": self.oracle_impurity,
+            "niche_impurity": self.niche_impurity,
+            "dci": self.dci,
+            "completeness": self.completeness,
+            "task_accuracy": self.accuracy,
+            "intervention_random": self.interventions.random.tolist(),
+            "intervention_uncertain_first": self.interventions.uncertain_first.tolist(),
+            "intervention_area": self.interventions.random_area,
+            "intervention_area_uncertain_first": self.interventions.uncertain_first_area,
+        }
+
+
+def is_supervised(module: SENNModule) -> bool:
+    """Whether the SENN's first concepts were trained against annotations."""
+    return float(module.hparams.get("concept_weight", 0.0)) > 0
+
+
+def concept_quality(
+    module: SENNModule, datamodule: InMemoryDataModule, split: str = "test", seed: int = 0
+) -> ConceptQuality:
+    """Alignment, OIS, NIS, DCI, completeness and intervention curves of ``module``'s concepts on ``split``.
+
+    Supervised concepts stand for their own annotations (concept j is learned concept j) and, with a
+    sigmoid activation, are set to 0 / 1 in interventions; unsupervised ones are matched by
+    :func:`~senn.metrics.concept_alignment` and set to the values :func:`~senn.metrics.intervention_values`
+    reads off the training split.
+    """
+    if split not in datamodule.concepts:
+        raise ValueError(f"{type(datamodule).__name__} has no concept annotations for its {split!r} split")
+    senn = module.model
+    x, y = datamodule.splits[split]
+    true = datamodule.concepts[split]
+    h = concept_activations(senn, x)  # (N, K)
+    m = true.shape[1]
+    alignment = concept_alignment(h, true, seed=seed)
+    supervised = is_supervised(module)
+    matching = torch.arange(m) if supervised else alignment.matching
+    train_h = concept_activations(senn, datamodule.splits["train"][0])
+    train_c = datamodule.concepts["train"]
+    known = ~torch.isnan(train_c).any(1)
+    if supervised and getattr(senn.conceptizer, "activation_name", None) == "sigmoid":
+        values = torch.tensor([[0.0, 1.0]] * m)
+    else:
+        values = intervention_values(train_h[known], train_c[known], matching)
+    logits = _logits(senn, x)
+    predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
+    accuracy = float((predicted == y.long()).float().mean())
+    factors = datamodule.factors.get(split)
+    scores = dci(h, factors, seed=seed) if factors is not None and h.shape[1] >= 2 else None
+    dci_numbers = {
+        "disentanglement": scores.disentanglement if scores else float("nan"),
+        "completeness": scores.completeness if scores else float("nan"),
+        "informativeness": scores.informativeness if scores else float("nan"),
+    }
+    try:
+        completeness = concept_completeness(h, y.long(), accuracy, seed=seed)
+    except ValueError:  # a model at chance: nothing to explain
+        completeness = float("nan")
+    return ConceptQuality(
+        alignment=alignment,
+        oracle_impurity=oracle_impurity(h, true, matching=alignment.matching, seed=seed),
+        niche_impurity=niche_impurity(h, true, seed=seed),
+        dci=dci_numbers,
+        completeness=completeness,
+        accuracy=accuracy,
+        interventions=intervention_curve(senn, x, y, true, matching, values, seed=seed),
+        concept_names=list(datamodule.concept_names or [f"concept {j + 1}" for j in range(m)]),
+    )
+
+
+@torch.no_grad()
+def _logits(senn: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """The SENN's logits on a whole split, in eval mode, ``batch_size`` inputs at a time."""
+    with eval_mode(senn):
+        return torch.cat([senn(chunk).logits for chunk in x.split(batch_size)])

@@ -1,0 +1,44 @@
+"""Interventions: set concepts to chosen values, keep the relevances θ(x), and see what the SENN predicts."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
+from senn.models import SENNOutput
+
+
+@torch.no_grad()
+def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | torch.Tensor]) -> SENNOutput:
+    """The SENN's output on ``x`` with some concept activations replaced and θ(x) unchanged.
+
+    ``logits_c = Σ_k θ_kc(x) · h'_k`` where ``h'_k`` is ``concepts[k]`` for the given concepts and
+    ``h_k(x)`` for the others. A value is a number (every input) or a (B,) tensor (one per input). The
+    reconstruction is the decoder's picture of the intervened concepts (``None`` without a decoder).
+    The model runs in eval mode and is restored to its mode afterwards.
+
+    Args:
+        model: a :class:`senn.SENN` or a module holding one as ``.model``.
+        x: one input or a batch (B, ...).
+        concepts: concept index (0-based) -> value.
+    """
+    senn = _as_senn(model)
+    x = check_inputs(x, senn.input_shape, _model_device(senn))
+    with eval_mode(senn):
+        out = senn(x)
+        h = out.concepts.clone()  # (B, K)
+        k = h.shape[1]
+        for index, value in concepts.items():
+            if not 0 <= index < k:
+                raise ValueError(f"intervene: concept {index} does not exist; the model has concepts 0 … {k - 1}")
+            value = torch.as_tensor(value, dtype=h.dtype, device=h.device)
+            if value.dim() > 1 or (value.dim() == 1 and len(value) != len(h)):
+                raise ValueError(
+                    f"intervene: the value of concept {index} must be a number or one per input ({len(h)},), "
+                    f"got shape {tuple(value.shape)}"
+                )
+            h[:, index] = value
+        decode = getattr(senn.conceptizer, "decode", None)
+        reconstruction = decode(h) if decode is not None and senn.conceptizer.decoder is not None else None
+        return SENNOutput(senn.aggregator(h, out.relevances), h, out.relevances, reconstruction)
