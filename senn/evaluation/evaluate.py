@@ -215,8 +215,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
                                  float(result["faithfulness"][i]), float(result["stability"][i])])  # fmt: skip
 
     figures = _figures(methods, x, prototypes, cfg, out)
-    if quality is not None:
-        figures.update(_concept_figures(quality, out))
+    if quality is not None:  # first, under the concept table
+        figures = {**_concept_figures(quality, out), **figures}
     write_report(out / "report.html", summary, figures)
     if cfg.get("wandb") and cfg.wandb.enabled:
         _log_wandb(cfg, summary, figures)

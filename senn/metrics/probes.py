@@ -81,16 +81,21 @@ class ProbeMLPs:
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """(N, P, D) -> (N, P, O)."""
-        hidden = torch.relu(torch.einsum("npd,pdh->nph", x, self.w1) + self.b1)
-        return torch.einsum("nph,pho->npo", hidden, self.w2) + self.b2
+        hidden = torch.relu(torch.baddbmm(self.b1.unsqueeze(1), x.transpose(0, 1), self.w1))  # (P, N, H)
+        return torch.baddbmm(self.b2.unsqueeze(1), hidden, self.w2).transpose(0, 1)  # (P, N, O) -> (N, P, O)
 
     def fit(self, x: np.ndarray, y: np.ndarray, steps: int = 400, lr: float = 0.02) -> ProbeMLPs:
         """Train on inputs (N, P, D) and targets; returns ``self``."""
         x_t, y_t = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
         params = [self.w1, self.b1, self.w2, self.b2]
         optimizer = torch.optim.Adam(params, lr=lr)
-        with torch.enable_grad():  # also when called under no_grad
-            self._train(optimizer, x_t, y_t, steps)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny tensors: threads only add synchronisation
+        try:
+            with torch.enable_grad():  # also when called under no_grad
+                self._train(optimizer, x_t, y_t, steps)
+        finally:
+            torch.set_num_threads(threads)
         return self
 
     def _train(self, optimizer: torch.optim.Optimizer, x_t: torch.Tensor, y_t: torch.Tensor, steps: int) -> None:

@@ -93,6 +93,10 @@ class ConfigError(ValueError):
         self.problems = problems
         super().__init__("invalid config:\n  - " + "\n  - ".join(problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:
+        """Pickle with the problem list (a process pool re-raises it in the parent intact)."""
+        return type(self), (self.problems,)
+
 
 def _nodes(node: Any, path: str = "") -> Iterator[tuple[str, DictConfig]]:
     """Every dict node of the tree with its dotted path."""

@@ -76,3 +76,18 @@ def test_completeness_of_the_concepts_that_define_the_label():
     assert concept_completeness(RNG.normal(size=(N, M)), labels, model_accuracy=1.0) < 0.15
     with pytest.raises(ValueError, match="not above chance"):
         concept_completeness(TRUE, labels, model_accuracy=0.1)
+
+
+@pytest.mark.parametrize(
+    ("score", "tolerance"),  # up to the probes' random initialisation, which the column order changes
+    [
+        (lambda h: concept_alignment(h, TRUE).mean_auc, 1e-9),
+        (lambda h: niche_impurity(h, TRUE), 0.03),
+        (lambda h: dci(h, LATENT).disentanglement, 0.03),
+        (lambda h: concept_completeness(h, (TRUE.sum(1) >= 2).astype(int), model_accuracy=1.0), 0.06),
+    ],
+    ids=["alignment", "niche_impurity", "dci", "completeness"],
+)
+def test_scores_ignore_the_order_and_sign_of_learned_concepts(score, tolerance):
+    rotated = LATENT @ ROTATION
+    assert abs(score(rotated[:, PERMUTATION] * SIGNS) - score(rotated)) <= tolerance

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import re
+
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -13,7 +16,7 @@ from senn.training.validation import ConfigError, validate_config
 def compose_train(overrides: list[str], tmp_path):
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         # data_dir points at an empty folder: reading it would fail with DataNotFoundError, not ConfigError
-        return compose("train", overrides=[*overrides, f"output_dir={tmp_path}", f"data.data_dir={tmp_path}",
+        return compose("train", overrides=[*overrides, f"output_dir={tmp_path}", f"++data.data_dir={tmp_path}",
                                            "logger=none"])  # fmt: skip
 
 
@@ -33,6 +36,9 @@ def compose_train(overrides: list[str], tmp_path):
         (["model.conceptizer.image_size=32"], "the model takes inputs of shape (1, 32, 32) but MNISTDataModule has"),
         (["model.aggregator.num_classes=7", "model.parametrizer.num_classes=7"], "num_classes=7 but MNISTDataModule"),
         (["model.parametrizer.num_concepts=4"], "set the parametrizer's num_concepts to 5"),
+        (["model.conceptizer.activation=softplus"], "model.conceptizer.activation='softplus': must be one of"),
+        (["model.concept_weight=-1"], "model.concept_weight=-1: must be a number >= 0"),
+        (["model.intervention_probability=2"], "model.intervention_probability=2: must be a number in [0, 1]"),
     ],
 )
 def test_invalid_values_are_named_before_anything_runs(overrides, message, tmp_path):
@@ -50,6 +56,25 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert len(info.value.problems) == 4  # the parametrizer's num_concepts follows the conceptizer's
 
 
-@pytest.mark.parametrize("experiment", ["mnist", "cifar10", "compas", "breast_cancer", "mnist_plain"])
+PRESETS = ["mnist", "cifar10", "compas", "breast_cancer", "mnist_plain", "shapes", "shapes_supervised",
+           "shapes_bottleneck", "tabular_toy_supervised"]  # fmt: skip
+
+
+@pytest.mark.parametrize("experiment", PRESETS)
 def test_presets_are_valid(experiment, tmp_path):
     validate_config(compose_train([f"experiment={experiment}"], tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [(["data.concept_fraction=1.5"], "data.concept_fraction=1.5: must be a number in [0, 1]"),
+     (["data.dependency=-0.2"], "data.dependency=-0.2: must be a number in [0, 1]")],
+)  # fmt: skip
+def test_concept_data_settings_are_checked(overrides, message, tmp_path):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_config(compose_train(["experiment=shapes", *overrides], tmp_path))
+
+
+def test_config_errors_survive_a_process_pool():
+    error = pickle.loads(pickle.dumps(ConfigError(["a: wrong", "b: worse"])))
+    assert error.problems == ["a: wrong", "b: worse"] and str(error).endswith("- b: worse")
