@@ -69,3 +69,13 @@ def test_intervention_curve_checks_shapes():
     model, x, labels, true = bottleneck_with_noisy_concepts()
     with pytest.raises(ValueError, match="matching must be"):
         intervention_curve(model, x, labels, true, [0, 1], torch.zeros(3, 2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on this machine)")
+def test_interventions_run_on_cuda():
+    model, x, labels, true = bottleneck_with_noisy_concepts()
+    model, x = model.cuda(), x.cuda()
+    values = intervention_values(x, true, [0, 1, 2])
+    curve = intervention_curve(model, x, labels, true, [0, 1, 2], values, num_orders=2)
+    assert curve.random[-1] == 1.0
+    assert senn.intervene(model, x, {0: torch.ones(len(x), device="cuda")}).logits.device.type == "cuda"

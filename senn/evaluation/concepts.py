@@ -8,8 +8,7 @@ from typing import Any
 import torch
 
 from senn.data import InMemoryDataModule
-from senn.explain.explanation import eval_mode
-from senn.explain.prototypes import concept_activations
+from senn.explain.explanation import _model_device, eval_mode
 from senn.metrics import (
     ConceptAlignment,
     InterventionCurve,
@@ -77,19 +76,18 @@ def concept_quality(
     senn = module.model
     x, y = datamodule.splits[split]
     true = datamodule.concepts[split]
-    h = concept_activations(senn, x)  # (N, K)
+    h, logits = _outputs(senn, x)  # (N, K), (N, C)
     m = true.shape[1]
     alignment = concept_alignment(h, true, seed=seed)
     supervised = is_supervised(module)
     matching = torch.arange(m) if supervised else alignment.matching
-    train_h = concept_activations(senn, datamodule.splits["train"][0])
+    train_h, _ = _outputs(senn, datamodule.splits["train"][0])
     train_c = datamodule.concepts["train"]
     known = ~torch.isnan(train_c).any(1)
     if supervised and getattr(senn.conceptizer, "activation_name", None) == "sigmoid":
         values = torch.tensor([[0.0, 1.0]] * m)
     else:
         values = intervention_values(train_h[known], train_c[known], matching)
-    logits = _logits(senn, x)
     predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
     accuracy = float((predicted == y.long()).float().mean())
     factors = datamodule.factors.get(split)
@@ -110,13 +108,15 @@ def concept_quality(
         dci=dci_numbers,
         completeness=completeness,
         accuracy=accuracy,
-        interventions=intervention_curve(senn, x, y, true, matching, values, seed=seed),
+        interventions=intervention_curve(senn, x.to(_model_device(senn)), y, true, matching, values, seed=seed),
         concept_names=list(datamodule.concept_names or [f"concept {j + 1}" for j in range(m)]),
     )
 
 
 @torch.no_grad()
-def _logits(senn: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """The SENN's logits on a whole split, in eval mode, ``batch_size`` inputs at a time."""
+def _outputs(senn: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Concepts (N, K) and logits (N, C) of a whole split on the CPU, computed in eval mode on the model's device."""
+    device = _model_device(senn)
     with eval_mode(senn):
-        return torch.cat([senn(chunk).logits for chunk in x.split(batch_size)])
+        outputs = [senn(chunk.to(device)) for chunk in x.split(batch_size)]
+    return torch.cat([o.concepts.cpu() for o in outputs]), torch.cat([o.logits.cpu() for o in outputs])

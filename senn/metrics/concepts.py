@@ -226,14 +226,21 @@ def dci(
 
 
 def concept_completeness(
-    learned: Array, labels: Array, model_accuracy: float, test_fraction: float = 0.3, seed: int = 0
+    learned: Array,
+    labels: Array,
+    model_accuracy: float,
+    test_fraction: float = 0.3,
+    seed: int = 0,
+    min_margin: float = 0.05,
 ) -> float:
     """Completeness score (Yeh et al., NeurIPS 2020): ``(a_c − a_r) / (a_m − a_r)``.
 
     ``a_c`` is the test accuracy of a small MLP (32 hidden units) predicting the task label from the
     learned concepts alone, ``a_m`` the model's own accuracy (``model_accuracy``), ``a_r`` chance (the
     majority class's share of the test part). 1: the concepts carry everything the model knows; 0:
-    nothing beyond chance. ``labels`` are class indices (N,) (0 / 1 for binary tasks).
+    nothing beyond chance; above 1 when the probe beats the model. ``labels`` are class indices (N,) (0 / 1
+    for binary tasks). Undefined (``ValueError``) for a model less than ``min_margin`` above chance, where
+    the ratio only amplifies noise.
     """
     h = as_matrix(learned, "learned concepts")
     y = as_matrix(labels, "labels")[:, 0].astype(np.int64)
@@ -245,6 +252,8 @@ def concept_completeness(
     probe = ProbeMLPs(1, h.shape[1], classes, loss="ce", seed=seed).fit(x_train[:, None], y[train][:, None])
     a_c = float((probe.predict(x_test[:, None])[:, 0].argmax(1) == y[test]).mean())
     a_r = float(np.bincount(y[test], minlength=classes).max() / len(test))
-    if model_accuracy <= a_r:
-        raise ValueError(f"model_accuracy={model_accuracy} is not above chance ({a_r:.3f}): completeness is undefined")
+    if model_accuracy < a_r + min_margin:
+        raise ValueError(
+            f"model_accuracy={model_accuracy:.3f} is not {min_margin} above chance ({a_r:.3f}): completeness undefined"
+        )
     return (a_c - a_r) / (model_accuracy - a_r)
