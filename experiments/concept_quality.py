@@ -8,9 +8,13 @@ shapes). Finished runs are kept under ``outputs/concepts/`` and not redone, so a
 
 Usage::
 
-    python experiments/concept_quality.py                                  # everything, 3 seeds, 2 jobs
+    python experiments/concept_quality.py                                  # the protocol, 3 seeds, 2 jobs
     python experiments/concept_quality.py --settings tabular_toy --seeds 0 --rows anchor supervised
     python experiments/concept_quality.py --report                         # tables from the finished runs only
+
+The committed results ran ``--settings tabular_toy tabular_toy_dependent shapes`` (3 seeds),
+``--settings shapes_dependent --seeds 0`` and ``--settings shapes_20_epochs --seeds 0 --rows anchor
+supervised supervised_interventions plain``.
 """
 
 from __future__ import annotations
@@ -185,7 +189,8 @@ def table(results: list[dict[str, Any]], setting: str) -> list[str]:
 def main() -> None:
     """Run every (setting, row, seed), then write the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    protocol = [name for name in SETTINGS if name != "shapes_20_epochs"]  # the longer schedule is a side check
+    parser.add_argument("--settings", nargs="+", default=protocol, choices=list(SETTINGS))
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one CPU thread each)")

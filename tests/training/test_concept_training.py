@@ -14,7 +14,7 @@ from senn.training import load_checkpoint, train
 from tests.training.test_configs import compose_train
 
 SMALL = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000",
-         "trainer.max_epochs=60"]  # fmt: skip
+         "trainer.max_epochs=40"]  # fmt: skip
 
 
 def trained_quality(experiment: str, tmp_path):
