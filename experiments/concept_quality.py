@@ -65,6 +65,11 @@ ROWS = {  # name -> (label, experiment suffix, overrides); "random" is the ancho
         "_supervised",
         ["model.intervention_probability=0.25"],
     ),
+    "supervised_interventions_w5": (
+        "SENN, 100 % supervision + training interventions, concept weight 5, lr 5e-3",
+        "_supervised",
+        ["model.intervention_probability=0.25", "model.concept_weight=5", "model.optimizer.lr=5e-3"],
+    ),
     "bottleneck": ("concept bottleneck (θ constant)", "_bottleneck", []),
     "plain": ("plain network (no concepts)", "_plain", []),
     "random": ("random representation (untrained anchor)", "", []),
