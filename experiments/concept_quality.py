@@ -178,8 +178,6 @@ def table(results: list[dict[str, Any]], setting: str) -> list[str]:
         cells = []
         for key, _, percent in COLUMNS:
             values = [100 * r[key] if percent else r[key] for r in runs if key in r and np.isfinite(r[key])]
-            if key == "completeness" and row == "random":
-                values = []  # a model at chance: the ratio is undefined (runs scored before this rule had numbers)
             digits = 1 if percent else 3
             if not values:
                 cells.append("–")

@@ -9,6 +9,18 @@ from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval
 from senn.models import SENNOutput
 
 
+def replace_concepts(
+    concepts: torch.Tensor, columns: torch.Tensor, values: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """A copy of ``concepts`` (B, K) whose ``columns`` (M,) take ``values`` (B, M) where ``mask`` (B, M) is true.
+
+    The one operation behind :func:`intervene`, intervention curves and training-time interventions.
+    """
+    edited = concepts.clone()
+    edited[:, columns] = torch.where(mask, values.to(concepts.dtype), concepts[:, columns])
+    return edited
+
+
 @torch.no_grad()
 def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | torch.Tensor]) -> SENNOutput:
     """The SENN's output on ``x`` with some concept activations replaced and θ(x) unchanged.
@@ -27,18 +39,25 @@ def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | tor
     x = check_inputs(x, senn.input_shape, _model_device(senn))
     with eval_mode(senn):
         out = senn(x)
-        h = out.concepts.clone()  # (B, K)
-        k = h.shape[1]
+        b, k = out.concepts.shape
+        columns, values = [], []
         for index, value in concepts.items():
             if not 0 <= index < k:
                 raise ValueError(f"intervene: concept {index} does not exist; the model has concepts 0 … {k - 1}")
-            value = torch.as_tensor(value, dtype=h.dtype, device=h.device)
-            if value.dim() > 1 or (value.dim() == 1 and len(value) != len(h)):
+            value = torch.as_tensor(value, dtype=out.concepts.dtype, device=x.device)
+            if value.dim() > 1 or (value.dim() == 1 and len(value) != b):
                 raise ValueError(
-                    f"intervene: the value of concept {index} must be a number or one per input ({len(h)},), "
+                    f"intervene: the value of concept {index} must be a number or one per input ({b},), "
                     f"got shape {tuple(value.shape)}"
                 )
-            h[:, index] = value
-        decode = getattr(senn.conceptizer, "decode", None)
-        reconstruction = decode(h) if decode is not None and senn.conceptizer.decoder is not None else None
+            columns.append(index)
+            values.append(value.expand(b))
+        if not columns:
+            return out
+        values_t = torch.stack(values, dim=1)  # (B, M)
+        h = replace_concepts(
+            out.concepts, torch.tensor(columns, device=x.device), values_t, torch.ones_like(values_t, dtype=torch.bool)
+        )
+        has_decoder = getattr(senn.conceptizer, "decoder", None) is not None
+        reconstruction = senn.conceptizer.decode(h) if has_decoder and hasattr(senn.conceptizer, "decode") else None
         return SENNOutput(senn.aggregator(h, out.relevances), h, out.relevances, reconstruction)

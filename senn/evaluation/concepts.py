@@ -11,6 +11,7 @@ from senn.data import InMemoryDataModule
 from senn.explain.explanation import _model_device, eval_mode
 from senn.metrics import (
     ConceptAlignment,
+    DCIScores,
     InterventionCurve,
     concept_alignment,
     concept_completeness,
@@ -20,6 +21,7 @@ from senn.metrics import (
     niche_impurity,
     oracle_impurity,
 )
+from senn.models.conceptizers import concepts_are_probabilities
 from senn.training import SENNModule
 
 
@@ -30,7 +32,8 @@ class ConceptQuality:
     alignment: ConceptAlignment
     oracle_impurity: float
     niche_impurity: float
-    dci: dict[str, float]
+    dci: DCIScores | None
+    """Against the data set's generative factors, where it has any."""
     completeness: float
     accuracy: float
     interventions: InterventionCurve
@@ -46,7 +49,10 @@ class ConceptQuality:
             "mean_matched_auc": self.alignment.mean_auc,
             "oracle_impurity": self.oracle_impurity,
             "niche_impurity": self.niche_impurity,
-            "dci": self.dci,
+            "dci": {
+                name: getattr(self.dci, name) if self.dci else float("nan")
+                for name in ("disentanglement", "completeness", "informativeness")
+            },
             "completeness": self.completeness,
             "task_accuracy": self.accuracy,
             "intervention_random": self.interventions.random.tolist(),
@@ -84,19 +90,13 @@ def concept_quality(
     train_h, _ = _outputs(senn, datamodule.splits["train"][0])
     train_c = datamodule.concepts["train"]
     known = ~torch.isnan(train_c).any(1)
-    if supervised and getattr(senn.conceptizer, "activation_name", None) == "sigmoid":
+    if supervised and concepts_are_probabilities(senn.conceptizer):
         values = torch.tensor([[0.0, 1.0]] * m)
     else:
         values = intervention_values(train_h[known], train_c[known], matching)
     predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
     accuracy = float((predicted == y.long()).float().mean())
     factors = datamodule.factors.get(split)
-    scores = dci(h, factors, seed=seed) if factors is not None and h.shape[1] >= 2 else None
-    dci_numbers = {
-        "disentanglement": scores.disentanglement if scores else float("nan"),
-        "completeness": scores.completeness if scores else float("nan"),
-        "informativeness": scores.informativeness if scores else float("nan"),
-    }
     try:
         completeness = concept_completeness(h, y.long(), accuracy, seed=seed)
     except ValueError:  # a model at chance: nothing to explain
@@ -105,7 +105,7 @@ def concept_quality(
         alignment=alignment,
         oracle_impurity=oracle_impurity(h, true, matching=alignment.matching, seed=seed),
         niche_impurity=niche_impurity(h, true, seed=seed),
-        dci=dci_numbers,
+        dci=dci(h, factors, seed=seed) if factors is not None and h.shape[1] >= 2 else None,
         completeness=completeness,
         accuracy=accuracy,
         interventions=intervention_curve(senn, x.to(_model_device(senn)), y, true, matching, values, seed=seed),

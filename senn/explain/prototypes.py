@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,11 +162,17 @@ class CollapseReport:
         return not self.dead and not self.duplicates
 
 
-def concept_collapse(concepts: torch.Tensor, tolerance: float = 1e-6, threshold: float = 0.95) -> CollapseReport:
-    """Dead and duplicated concepts from activations (N, K) over a data set."""
+def concept_collapse(
+    concepts: torch.Tensor, tolerance: float = 1e-6, threshold: float = 0.95, constant: Sequence[int] = ()
+) -> CollapseReport:
+    """Dead and duplicated concepts from activations (N, K) over a data set.
+
+    ``constant`` lists concepts that are constant by design (a conceptizer's ``bias`` concept): they are
+    neither reported dead nor compared with the others.
+    """
     std = concepts.std(0)
-    dead = [int(i) for i in torch.nonzero(std <= tolerance).flatten()]
-    alive = [i for i in range(concepts.shape[1]) if i not in dead]
+    dead = [int(i) for i in torch.nonzero(std <= tolerance).flatten() if int(i) not in constant]
+    alive = [i for i in range(concepts.shape[1]) if i not in dead and i not in constant]
     duplicates = []
     if len(alive) > 1:
         corr = torch.corrcoef(concepts[:, alive].T)  # (A, A)
@@ -236,12 +243,13 @@ def concept_prototypes(
     by_activation, by_contrast = top_examples(concepts, k, "activation"), top_examples(concepts, k, "contrast")
     has_decoder = getattr(senn.conceptizer, "decoder", None) is not None
     is_image = x.dim() == 4
+    by_design = [concepts.shape[1] - 1] if getattr(senn.conceptizer, "bias", False) else []  # the constant concept
     return Prototypes(
         by_activation=by_activation,
         by_contrast=by_contrast,
         activation_images=x[by_activation],
         contrast_images=x[by_contrast],
-        collapse=concept_collapse(concepts),
+        collapse=concept_collapse(concepts, constant=by_design),
         traversals=decoder_traversal(senn, concepts, traversal_steps) if has_decoder else None,
         feature_visualisations=(
             feature_visualisation(senn, (float(x.min()), float(x.max())), feature_vis_steps)

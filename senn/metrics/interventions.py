@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
+from senn.interventions import replace_concepts
 from senn.metrics.probes import Array, as_matrix, check_binary
 
 
@@ -101,11 +102,8 @@ def intervention_curve(
 
     def accuracy(order: torch.Tensor, steps: int) -> float:
         """Accuracy with the first ``steps`` concepts of each row's ``order`` (B, M) set."""
-        edited = h.clone()
-        chosen = order[:, :steps]  # (B, steps) indices into the M true concepts
-        batch = torch.arange(len(h), device=h.device).unsqueeze(1).expand_as(chosen)
-        edited[batch, rows[chosen]] = target.gather(1, chosen)
-        logits = senn.aggregator(edited, theta)
+        mask = torch.zeros_like(target, dtype=torch.bool).scatter_(1, order[:, :steps], True)  # (B, M)
+        logits = senn.aggregator(replace_concepts(h, rows, target, mask), theta)
         predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
         return float((predicted == labels).float().mean())
 

@@ -13,6 +13,11 @@ from senn.models._blocks import conv_trunk, mlp
 CONCEPT_ACTIVATIONS = {"linear": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
 
+def concepts_are_probabilities(conceptizer: nn.Module) -> bool:
+    """Whether a conceptizer's concepts lie in (0, 1) (a sigmoid activation), so 0 / 1 annotations can stand in."""
+    return getattr(conceptizer, "activation_name", None) == "sigmoid"
+
+
 class _Autoencoder(nn.Module):
     """What the autoencoder conceptizers share: the concept activation and the optional variational code.
 

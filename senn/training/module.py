@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from senn.interventions import replace_concepts
 from senn.losses import (
     ESTIMATORS,
     classification_loss,
@@ -17,6 +18,7 @@ from senn.losses import (
     sparsity_loss,
 )
 from senn.models import SENN, SENNOutput, SumAggregator
+from senn.models.conceptizers import concepts_are_probabilities
 from senn.training.base import ClassifierModule, ComponentSpec, build, plain
 
 
@@ -89,7 +91,8 @@ class SENNModule(ClassifierModule):
         self.model = SENN(build(conceptizer), build(parametrizer), build(aggregator), input_shape)
         if not 0 <= intervention_probability <= 1:
             raise ValueError(f"SENNModule: intervention_probability={intervention_probability} must be in [0, 1]")
-        if intervention_probability > 0 and getattr(self.model.conceptizer, "activation_name", None) != "sigmoid":
+        self.probability_concepts = concepts_are_probabilities(self.model.conceptizer)
+        if intervention_probability > 0 and not self.probability_concepts:
             raise ValueError(
                 "SENNModule: intervention_probability > 0 puts 0 / 1 annotations in place of concepts, so the "
                 "concepts must be probabilities: set model.conceptizer.activation=sigmoid"
@@ -128,8 +131,7 @@ class SENNModule(ClassifierModule):
             terms["kl_loss"] = conceptizer.kl_loss()
             loss = loss + conceptizer.beta * terms["kl_loss"]
         if annotations and hp.concept_weight > 0:
-            sigmoid = getattr(conceptizer, "activation_name", None) == "sigmoid"
-            terms["concept_loss"] = concept_loss(out.concepts, annotations[0], probabilities=sigmoid)
+            terms["concept_loss"] = concept_loss(out.concepts, annotations[0], probabilities=self.probability_concepts)
             loss = loss + hp.concept_weight * terms["concept_loss"]
         if regularize:
             terms["robustness_loss"] = self.robustness_term(x, out, stage)
@@ -144,11 +146,9 @@ class SENNModule(ClassifierModule):
         θ(x) is kept, so the relevances learn to map *true* concept values to the label instead of
         compensating for the encoder's mistakes, which is what makes test-time interventions work.
         """
-        m = annotations.shape[1]
         chosen = (torch.rand_like(annotations) < self.hparams.intervention_probability) & ~torch.isnan(annotations)
-        first = torch.where(chosen, annotations.to(out.concepts.dtype), out.concepts[:, :m])  # (B, M)
-        concepts = torch.cat([first, out.concepts[:, m:]], dim=1)  # (B, K)
-        return self.model.aggregator(concepts, out.relevances)
+        columns = torch.arange(annotations.shape[1], device=annotations.device)  # the first M concepts
+        return self.model.aggregator(replace_concepts(out.concepts, columns, annotations, chosen), out.relevances)
 
     def robustness_term(self, x: torch.Tensor, out: SENNOutput, stage: str) -> torch.Tensor:
         """L_θ of the batch: the configured estimator in training, the exact value in val/test.

@@ -88,6 +88,14 @@ def test_collapse_check_finds_dead_and_duplicate_concepts():
     assert report.dead == [1]
     assert [(i, j) for i, j, _ in report.duplicates] == [(0, 2)] and report.duplicates[0][2] == pytest.approx(-1)
     assert not report.ok and concept_collapse(base).ok
+    assert concept_collapse(concepts, constant=[1]).dead == []  # a constant concept by design is not dead
+
+
+def test_the_bias_concept_is_not_reported_dead():
+    from senn.models import SENN, MLPConceptizer, MLPParametrizer, SumAggregator
+
+    model = SENN(MLPConceptizer(6, num_concepts=3, bias=True), MLPParametrizer(6, 4, 2), SumAggregator(2))
+    assert concept_prototypes(model, torch.randn(50, 6), k=3, feature_vis_steps=0).collapse.dead == []
 
 
 def test_prototypes_export_arrays_and_figures(image_senn, tmp_path):
