@@ -1,10 +1,11 @@
 """LightningDataModules holding every split in memory as tensors."""
 
-from senn.data.base import DataNotFoundError, InMemoryDataModule, TensorBatchDataset, default_data_dir
+from senn.data.base import DataError, DataNotFoundError, InMemoryDataModule, TensorBatchDataset, default_data_dir
 from senn.data.breast_cancer import BreastCancerDataModule
 from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
 from senn.data.concepts import ConceptDataModule
+from senn.data.csv import CSVDataModule
 from senn.data.mnist import MNISTDataModule
 from senn.data.shapes import ShapesDataModule
 from senn.data.synthetic import SyntheticDataModule
@@ -15,7 +16,9 @@ __all__ = [
     "BreastCancerDataModule",
     "CIFAR10DataModule",
     "COMPASDataModule",
+    "CSVDataModule",
     "ConceptDataModule",
+    "DataError",
     "DataNotFoundError",
     "InMemoryDataModule",
     "MNISTDataModule",

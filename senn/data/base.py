@@ -16,6 +16,18 @@ class DataNotFoundError(FileNotFoundError):
     """The data set's files are missing (or corrupt) and could not be downloaded."""
 
 
+class DataError(ValueError):
+    """Problems with a user's data, all of them listed in one message."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source, self.problems = source, problems
+        super().__init__(f"cannot use the data in {source}:\n  - " + "\n  - ".join(problems))
+
+    def __reduce__(self) -> tuple[type, tuple[str, list[str]]]:
+        """Pickle with its arguments (a process pool re-raises it in the parent intact)."""
+        return type(self), (self.source, self.problems)
+
+
 def default_data_dir() -> Path:
     """The data location: ``$SENN_DATA_DIR`` if set, else ``./data``."""
     return Path(os.environ.get("SENN_DATA_DIR", "./data"))
@@ -125,6 +137,15 @@ class InMemoryDataModule(pl.LightningDataModule):
     task: str = "multiclass"
     concept_names: Sequence[str] | None = None
     """Names of the annotated concepts, for data sets whose :meth:`load` returns concept annotations."""
+    feature_names: Sequence[str] | None = None
+    """Names of the input features of tabular data (None for images)."""
+    class_names: Sequence[str] | None = None
+    """Names of the classes in label order (for binary tasks: the negative, then the positive class)."""
+    pixel_mean: Sequence[float] | None = None
+    """Image data: the per-channel mean subtracted from [0, 1] pixels (None: none), so image files can be
+    normalised as training saw them."""
+    pixel_std: Sequence[float] | None = None
+    """Image data: the per-channel standard deviation the pixels are divided by (None: 1)."""
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from sklearn.datasets import load_breast_cancer
 
 from senn.data.tabular import TabularDataModule
 
-FEATURES: list[str] = list(load_breast_cancer().feature_names)
+FEATURES: list[str] = [str(name) for name in load_breast_cancer().feature_names]
 
 
 class BreastCancerDataModule(TabularDataModule):
@@ -17,6 +17,7 @@ class BreastCancerDataModule(TabularDataModule):
     """
 
     feature_names = FEATURES
+    class_names = ("malignant", "benign")
 
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Features (569, 30) and labels (569,)."""

@@ -67,6 +67,8 @@ class CIFAR10DataModule(InMemoryDataModule):
 
     input_shape = (3, 32, 32)
     num_classes = 10
+    pixel_mean, pixel_std = MEAN, STD
+    class_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
     def __init__(self, download: bool = True, verify_checksums: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)

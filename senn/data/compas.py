@@ -97,6 +97,7 @@ class COMPASDataModule(TabularDataModule):
     """
 
     feature_names = FEATURES
+    class_names = ("low risk", "medium/high risk")
 
     def __init__(self, download: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)

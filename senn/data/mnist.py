@@ -28,6 +28,8 @@ class MNISTDataModule(InMemoryDataModule):
 
     input_shape = (1, 28, 28)
     num_classes = 10
+    class_names = tuple(str(digit) for digit in range(10))
+    pixel_mean, pixel_std = (MEAN,), (STD,)
 
     def __init__(self, download: bool = True, verify_checksums: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)

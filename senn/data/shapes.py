@@ -118,6 +118,11 @@ class ShapesDataModule(ConceptDataModule):
     concept_names = ("square or ellipse", "small", "rotated < half period", "left", "top")
     factor_names = ("shape", "scale", "rotation", "visible rotation", "x", "y")
     num_classes = 8
+    class_names = (
+        "large square/ellipse, rotation >= half", "large square/ellipse, rotation < half",
+        "small square/ellipse, rotation >= half", "small square/ellipse, rotation < half",
+        "heart right bottom", "heart right top", "heart left bottom", "heart left top",
+    )  # fmt: skip
 
     def __init__(
         self, image_size: int = 64, dependency: float = 0.0, num_train: int = 10000, num_test: int = 2000, **kwargs

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from senn.data.base import InMemoryDataModule, Split
+from senn.data.preprocessing import NumericColumn, TablePreprocessor
 
 
 class TabularDataModule(InMemoryDataModule):
@@ -20,6 +21,8 @@ class TabularDataModule(InMemoryDataModule):
     feature_names: list[str]
     task = "binary"
     num_classes = 1
+    preprocessor: TablePreprocessor | None = None
+    """The standardisation fitted on the training rows (set by :meth:`load`), to show raw values."""
 
     def __init__(self, test_fraction: float = 0.1, standardize: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -48,8 +51,12 @@ class TabularDataModule(InMemoryDataModule):
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))
         n_test, n_val = round(self.test_fraction * len(x)), round(self.val_fraction * len(x))
         parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
-        if self.standardize:
-            train = x[parts["train"]]
-            mean, std = train.mean(0), train.std(0).clamp_min(1e-8)
-            x = (x - mean) / std
+        train = x[parts["train"]]
+        mean, std = train.mean(0), train.std(0).clamp_min(1e-8)
+        if not self.standardize:
+            mean, std = torch.zeros_like(mean), torch.ones_like(std)
+        median = train.median(0).values
+        self.preprocessor = TablePreprocessor([NumericColumn(name, float(m), float(a), float(s)) for name, m, a, s
+                                               in zip(self.feature_names, median, mean, std, strict=True)])  # fmt: skip
+        x = (x - mean) / std
         return {name: (x[index], y[index]) for name, index in parts.items()}

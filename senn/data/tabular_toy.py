@@ -27,6 +27,7 @@ class TabularToyDataModule(ConceptDataModule):
     feature_names = ("sin(x)+x", "cos(x)+x", "sin(y)+y", "cos(y)+y", "sin(z)+z", "cos(z)+z", "x²+y²+z²")
     input_shape = (7,)
     num_classes = 1
+    class_names = ("fewer than two positive", "two or more positive")
     task = "binary"
 
     def __init__(

@@ -217,7 +217,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     figures = _figures(methods, x, prototypes, cfg, out)
     if quality is not None:  # first, under the concept table
         figures = {**_concept_figures(quality, out), **figures}
-    write_report(out / "report.html", summary, figures)
+    shown = range(min(cfg.examples_to_plot, len(x)))
+    texts = {_explanation_caption(i): methods[SENN_NAME]["explanation"][i].to_text(
+        10, [f"example {i + 1}"]) for i in shown}  # fmt: skip
+    write_report(out / "report.html", summary, figures, texts)
     if cfg.get("wandb") and cfg.wandb.enabled:
         _log_wandb(cfg, summary, figures)
     return summary
@@ -237,8 +240,8 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
     shown = min(cfg.examples_to_plot, len(x))
     senn = methods[SENN_NAME]
     for i in range(shown):
-        figures[f"SENN explanation of example {i + 1}"] = _save(
-            plot_explanation(senn["explanation"], x, i), out / f"explanation_{i + 1}.png"
+        figures[_explanation_caption(i)] = _save(
+            plot_explanation(senn["explanation"], x, i, prototypes=prototypes), out / f"explanation_{i + 1}.png"
         )
     attributions = {k: v["attributions"][:shown] for k, v in methods.items() if "attributions" in v}
     if attributions and shown > 0:
@@ -250,6 +253,11 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
         figures["Concept prototypes: top examples by activation and by contrast, decoder traversals, feature "
                 "visualisation"] = save_prototype_figures(prototypes, out / "prototypes")[0]  # fmt: skip
     return figures
+
+
+def _explanation_caption(i: int) -> str:
+    """The report's caption of the SENN's explanation of example ``i`` (0-based)."""
+    return f"SENN explanation of example {i + 1}"
 
 
 def matched_names(quality: ConceptQuality) -> list[str]:

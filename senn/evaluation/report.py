@@ -15,6 +15,7 @@ th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #555; font-size: 0.9em; }
 code { background: #f3f3f3; padding: 1px 4px; }
+pre.explanation { background: #f7f7f7; padding: 0.6em; font-size: 0.85em; overflow-x: auto; }
 """
 
 
@@ -69,8 +70,10 @@ def _image(path: Path) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(Path(path).stem)}">'
 
 
-def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[str, Path]) -> Path:
-    """Write the evaluation report: settings, the metrics table, concept-collapse findings, every figure."""
+def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[str, Path],
+                 texts: Mapping[str, str] | None = None) -> Path:  # fmt: skip
+    """Write the evaluation report: settings, the metrics table, concept-collapse findings, every figure (with
+    the text of ``texts[caption]`` beside it, e.g. an explanation as words)."""
     s = summary["stability"]
     collapse = summary.get("concept_collapse")
     baseline = summary.get("baseline_ckpt_path")
@@ -99,7 +102,9 @@ def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[
         )
     parts.append("<h2>Figures</h2>")
     for caption, figure in figures.items():
-        parts.append(f"<figure>{_image(figure)}<figcaption>{html.escape(caption)}</figcaption></figure>")
+        text = (texts or {}).get(caption)
+        words = f"<pre class='explanation'>{html.escape(text)}</pre>" if text else ""
+        parts.append(f"<figure>{_image(figure)}{words}<figcaption>{html.escape(caption)}</figcaption></figure>")
     parts.append("</body></html>")
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")

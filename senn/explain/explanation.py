@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from typing import Any
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -17,7 +20,11 @@ class Explanation:
     """What a SENN says about a batch of inputs: the concepts present and how much each pushes each class.
 
     ``target`` is the explained output column for every example (the predicted class unless another
-    was asked for); the ``target_*`` properties select it.
+    was asked for); the ``target_*`` properties select it. A binary model has one output, the score
+    of the positive class: that is what its explanation explains, whatever the prediction.
+
+    ``str(explanation)`` reads as text (the prediction, then the concepts ranked by the size of their
+    contribution); :meth:`to_frame` and :meth:`to_json` give the same as a table and as JSON.
     """
 
     logits: torch.Tensor
@@ -32,6 +39,45 @@ class Explanation:
     """(B, K) concept activations h(x)."""
     relevances: torch.Tensor
     """(B, K, C) relevances θ(x)."""
+    concept_names: tuple[str, ...] | None = None
+    """A name per concept (``None``: ``concept 1`` … ``concept K``)."""
+    class_names: tuple[str, ...] | None = None
+    """A name per class (binary: the negative, then the positive class)."""
+    task: str = "multiclass"
+    """``multiclass``, ``binary`` or ``regression``: how the outputs read."""
+    feature_names: tuple[str, ...] | None = None
+    """A name per input feature of tabular data."""
+    raw_inputs: tuple[dict[str, Any], ...] | None = None
+    """Per example, a table's raw column values (the stored preprocessing undone); None for images."""
+
+    @property
+    def concept_labels(self) -> list[str]:
+        """The concepts' names, or ``concept 1`` … ``concept K``."""
+        k = self.concepts.shape[1]
+        return list(self.concept_names) if self.concept_names is not None else [f"concept {i + 1}" for i in range(k)]
+
+    def class_label(self, column: int, positive: bool = True) -> str:
+        """The name of output ``column``'s class (``class 3`` without names); for a binary model the positive
+        (or negative) class."""
+        if self.task == "regression":
+            return f"output {column}"
+        index = int(positive) if self.task == "binary" else column
+        return self.class_names[index] if self.class_names is not None else f"class {index}"
+
+    @property
+    def target_probabilities(self) -> torch.Tensor:
+        """(B,) the probability of the explained class (binary: of the positive class; regression: the output)."""
+        return self.probabilities.gather(1, self.target.view(-1, 1))[:, 0]
+
+    @property
+    def prediction_probabilities(self) -> torch.Tensor:
+        """(B,) the probability of the predicted class (regression: the output)."""
+        if self.task == "binary":
+            p = self.probabilities[:, 0]
+            return torch.where(self.prediction == 1, p, 1 - p)
+        if self.task == "regression":
+            return self.probabilities[:, 0]
+        return self.probabilities.gather(1, self.prediction.view(-1, 1))[:, 0]
 
     @property
     def contributions(self) -> torch.Tensor:
@@ -55,7 +101,84 @@ class Explanation:
         """The explanation of some examples (an int keeps a batch of one)."""
         if isinstance(index, int):
             index = slice(index, index + 1 if index != -1 else None)
-        return Explanation(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        elif isinstance(index, list):
+            index = torch.as_tensor(index, dtype=torch.long)
+        rows = torch.arange(len(self))[index.cpu() if isinstance(index, torch.Tensor) else index].tolist()
+        parts = {f.name: value[index] if isinstance(value := getattr(self, f.name), torch.Tensor) else value
+                 for f in fields(self)}  # fmt: skip
+        if self.raw_inputs is not None:
+            parts["raw_inputs"] = tuple(self.raw_inputs[i] for i in rows)
+        return Explanation(**parts)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Per example: prediction, explained class, their probabilities, the explained logit and every
+        concept (name, value, relevance, contribution), ranked by the size of its contribution."""
+        records = []
+        names = self.concept_labels
+        for i in range(len(self)):
+            prediction = int(self.prediction[i]) if self.task != "regression" else 0
+            target = int(self.target[i])
+            values, relevances = self.concepts[i].tolist(), self.target_relevances[i].tolist()
+            contributions = self.target_contributions[i].tolist()
+            order = sorted(range(len(names)), key=lambda k: -abs(contributions[k]))
+            records.append({
+                "prediction": self.class_label(prediction, positive=prediction == 1) if self.task != "regression"
+                else float(self.prediction[i]),
+                "prediction_probability": float(self.prediction_probabilities[i]),
+                "explained": self.class_label(target),
+                "explained_probability": float(self.target_probabilities[i]),
+                "explained_logit": float(self.logits[i, target]),
+                **({"input": self.raw_inputs[i]} if self.raw_inputs is not None else {}),
+                "concepts": [{"name": names[k], "value": values[k], "relevance": relevances[k],
+                              "contribution": contributions[k]} for k in order],
+            })  # fmt: skip
+        return records
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_records` as JSON (keyword arguments go to :func:`json.dumps`, e.g. ``indent=2``)."""
+        return json.dumps(self.to_records(), **kwargs)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (example, concept), ranked within each example: the long table of :meth:`to_records`."""
+        rows = [
+            {"example": i, "rank": rank + 1, "prediction": r["prediction"], "explained": r["explained"],
+             "explained_probability": r["explained_probability"], "concept": c["name"], "value": c["value"],
+             "relevance": c["relevance"], "contribution": c["contribution"]}
+            for i, r in enumerate(self.to_records()) for rank, c in enumerate(r["concepts"])
+        ]  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def to_text(self, top: int | None = 10, labels: Sequence[str] | None = None) -> str:
+        """The explanations as text: per example (headed ``labels[i]``, default ``example i``), the prediction
+        and the ``top`` concepts by |contribution|."""
+        blocks = []
+        for i, r in enumerate(self.to_records()):
+            label = labels[i] if labels is not None else f"example {i}"
+            if self.task == "regression":
+                head = f"{label}: output {r['prediction']:.4g}"
+            else:
+                head = f"{label}: predicted {r['prediction']} (p = {r['prediction_probability']:.3f})"
+                if r["explained"] != r["prediction"]:  # binary: the positive class's score explains a negative
+                    head += f"; explaining {r['explained']} (p = {r['explained_probability']:.3f})"
+            if "input" in r:
+                items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["input"].items()]
+                head += "\n  input: " + ", ".join(items[:12]) + (f", … ({len(items) - 12} more)" * (len(items) > 12))
+            shown = r["concepts"][:top] if top is not None else r["concepts"]
+            width = max([len("concept"), *(len(c["name"]) for c in shown)])
+            lines = [head, f"  {'concept':<{width}}  {'value':>9}  {'relevance':>9}  {'contribution':>12}"]
+            lines += [f"  {c['name']:<{width}}  {c['value']:>9.4g}  {c['relevance']:>9.4g}  {c['contribution']:>12.4g}"
+                      for c in shown]  # fmt: skip
+            rest = r["concepts"][len(shown) :]
+            if rest:
+                lines.append(f"  … {len(rest)} more concepts, contributing {sum(c['contribution'] for c in rest):.4g}")
+            total = sum(c["contribution"] for c in r["concepts"])
+            summed = abs(total - r["explained_logit"]) <= 1e-4 * max(1.0, abs(total))
+            lines.append(f"  logit {r['explained_logit']:.4g}" + " = the sum of the contributions" * summed)
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+    def __str__(self) -> str:
+        return self.to_text()
 
 
 def _as_senn(model: nn.Module) -> SENN:
@@ -143,4 +266,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
     target = torch.as_tensor(target, device=logits.device).long().expand(len(logits))
     if (target < 0).any() or (target >= num_outputs).any():
         raise ValueError(f"target classes must be in [0, {num_outputs}), got {target.unique().tolist()}")
-    return Explanation(logits, probabilities, prediction, target, out.concepts, out.relevances)
+    names = {"concept_names": senn.concept_names, "class_names": senn.class_names, "feature_names": senn.feature_names}
+    raw = senn.preprocessor.raw_values(x) if senn.preprocessor is not None and x.dim() == 2 else None
+    return Explanation(logits, probabilities, prediction, target, out.concepts, out.relevances, task=senn.task,
+                       raw_inputs=tuple(raw) if raw is not None else None,
+                       **{k: tuple(v) if v is not None else None for k, v in names.items()})  # fmt: skip

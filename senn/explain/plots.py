@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -19,8 +20,10 @@ from senn.explain.prototypes import Prototypes
 POSITIVE, NEGATIVE = "#2c7bb6", "#d7191c"
 
 
-def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | None = None) -> None:
-    """Draw one input: an image (C, H, W) as a picture, a feature vector as horizontal bars."""
+def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | None = None,
+               raw: Mapping[str, object] | None = None) -> None:  # fmt: skip
+    """Draw one input: an image (C, H, W) as a picture, a feature vector as horizontal bars (the model's
+    standardised inputs), each labelled with its name and, given ``raw`` values by column, the raw value."""
     x = x.detach().cpu()
     if x.dim() == 3:
         image = x.permute(1, 2, 0).numpy()
@@ -29,11 +32,13 @@ def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | Non
         ax.set_xticks([]), ax.set_yticks([])
     else:
         values = x.flatten().numpy()
-        names = feature_names or [f"x{i}" for i in range(len(values))]
+        names = list(feature_names or [f"x{i}" for i in range(len(values))])
+        if raw is not None:
+            names = [f"{n} = {raw[n]:.4g}" if isinstance(raw.get(n), float) else n for n in names]
         ax.barh(range(len(values)), values, color="gray")
         ax.set_yticks(range(len(values)), names, fontsize=7)
         ax.invert_yaxis()
-    ax.set_title("input")
+    ax.set_title("input" if x.dim() == 3 or raw is None else "input (bars: standardised)")
 
 
 def plot_relevance_bars(
@@ -55,38 +60,80 @@ def plot_explanation(
     concept_names: Sequence[str] | None = None,
     class_names: Sequence[str] | None = None,
     feature_names: Sequence[str] | None = None,
+    prototypes: Prototypes | None = None,
+    thumbnails: int = 4,
 ) -> plt.Figure:
     """The paper's per-prediction figure: the input next to the relevances θ_k,ŷ of its explained class.
 
-    A third panel shows the contributions θ_k,ŷ · h_k, which sum to the class's logit.
+    A third panel shows the contributions θ_k,ŷ · h_k, which sum to the class's logit. Given the
+    concepts' ``prototypes`` (image data), a fourth shows what each concept is, beside its bar: its
+    ``thumbnails`` top examples by activation, as the SENN paper's figures do.
 
     Args:
         explanation: from :func:`senn.explain`.
         x: the explained batch (B, ...), or the one input of a one-example explanation.
         index: which example of the batch to draw.
-        concept_names: names of the K concepts (default ``concept 1..K``).
-        class_names: names of the classes (default their indices).
+        concept_names: names of the K concepts (default: the explanation's, else ``concept 1..K``).
+        class_names: names of the classes (default: the explanation's, else their indices).
         feature_names: names of tabular input features, for the input panel.
+        prototypes: the concepts' prototypes (image data), to show each concept's top examples.
+        thumbnails: how many top examples per concept.
     """
     e = explanation[index]
-    if len(x) == len(explanation) and x.dim() > 1:
-        one = x[index]
-    elif len(explanation) == 1:
-        one = x
-    else:
-        raise ValueError(f"x holds {len(x)} inputs but the explanation {len(explanation)}: pass the explained batch")
-    k = e.concepts.shape[1]
-    names = list(concept_names) if concept_names is not None else [f"concept {i + 1}" for i in range(k)]
-    target = int(e.target[0])
-    label = class_names[target] if class_names is not None else str(target)
-    prob = float(e.probabilities[0, target]) if e.probabilities.shape[1] > target else float("nan")
-    fig, axes = plt.subplots(1, 3, figsize=(11, max(2.8, 0.28 * k + 1)), width_ratios=[1, 1.2, 1.2])
-    show_input(axes[0], one, feature_names)
-    plot_relevance_bars(axes[1], e.target_relevances[0].cpu().numpy(), names, f"relevance θ for class {label}")
+    one = _one_input(x, explanation, index)
+    if concept_names is not None or class_names is not None:
+        e = replace(e, concept_names=tuple(concept_names) if concept_names is not None else e.concept_names,
+                    class_names=tuple(class_names) if class_names is not None else e.class_names)  # fmt: skip
+    (record,) = e.to_records()
+    names = e.concept_labels
+    images = prototypes.activation_images[:, :thumbnails] if prototypes is not None else None  # (K, n, C, H, W)
+    widths = [1, 1.2, 1.2] + ([0.2 * images.shape[1]] if images is not None else [])
+    height = max(2.8, (0.28 if images is None else 0.55) * len(names) + 1)
+    fig, axes = plt.subplots(1, len(widths), figsize=(11 + 2 * (images is not None), height), width_ratios=widths)
+    show_input(axes[0], one, feature_names or e.feature_names, e.raw_inputs[0] if e.raw_inputs else None)
+    plot_relevance_bars(axes[1], e.target_relevances[0].cpu().numpy(), names, f"relevance θ for {record['explained']}")
     plot_relevance_bars(axes[2], e.target_contributions[0].cpu().numpy(), names, "contribution θ·h", "θ·h")
-    fig.suptitle(f"explained class {label} (p = {prob:.3f}), predicted {int(e.prediction[0])}")
+    if images is not None:
+        _show_thumbnails(axes[3], images, axes[2])
+    fig.suptitle(_headline(e, record))
     fig.tight_layout()
     return fig
+
+
+def _show_thumbnails(ax: plt.Axes, images: torch.Tensor, bars: plt.Axes) -> None:
+    """Row k of ``images`` (K, n, C, H, W) beside bar k of ``bars``: the same vertical positions."""
+    for k, row in enumerate(images):
+        for j, image in enumerate(row):
+            image = image.detach().cpu().float()
+            image = ((image - image.min()) / max(float(image.max() - image.min()), 1e-12)).permute(1, 2, 0).numpy()
+            ax.imshow(image if image.shape[2] == 3 else image.mean(2), cmap="gray", vmin=0, vmax=1,
+                      extent=(j, j + 0.92, k + 0.46, k - 0.46))  # fmt: skip
+    ax.set_xlim(0, images.shape[1])
+    ax.set_ylim(bars.get_ylim())
+    ax.set_aspect("auto")
+    ax.axis("off")
+    ax.set_title("top examples", fontsize=9)
+
+
+def _one_input(x: torch.Tensor, explanation: Explanation, index: int) -> torch.Tensor:
+    """Example ``index`` of the explained batch ``x``, or ``x`` itself when it is the one explained input."""
+    single = x.dim() in (1, 3)  # one feature vector (D,) or image (C, H, W); batches are (B, D) or (B, C, H, W)
+    if single and len(explanation) == 1:
+        return x
+    if not single and len(x) == len(explanation):
+        return x[index]
+    raise ValueError(f"x holds {len(x)} inputs but the explanation {len(explanation)}: pass the explained batch")
+
+
+def _headline(e: Explanation, record: dict) -> str:
+    """``predicted A (p = …)``, and the explained class with its own probability where it differs (binary:
+    the positive class, whose score the single output is, explains a negative prediction)."""
+    if e.task == "regression":
+        return f"output {record['prediction']:.4g}"
+    text = f"predicted {record['prediction']} (p = {record['prediction_probability']:.3f})"
+    if record["explained"] != record["prediction"]:
+        text += f"; explained: {record['explained']} (p = {record['explained_probability']:.3f})"
+    return text
 
 
 def plot_input_relevance(
@@ -109,11 +156,11 @@ def plot_input_relevance(
         image = ax.imshow(heat, cmap="RdBu", vmin=-bound, vmax=bound)
         fig.colorbar(image, ax=ax, fraction=0.046)
         ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title(f"relevance per pixel, class {int(e.target[0])}")
+        ax.set_title(f"relevance per pixel, {e.class_label(int(e.target[0]))}")
     else:
         names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(size)]
         fig, ax = plt.subplots(figsize=(6, max(2.5, 0.25 * size + 1)))
-        plot_relevance_bars(ax, values.numpy(), names, f"relevance per feature, class {int(e.target[0])}")
+        plot_relevance_bars(ax, values.numpy(), names, f"relevance per feature, {e.class_label(int(e.target[0]))}")
     fig.tight_layout()
     return fig
 

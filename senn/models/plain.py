@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -16,6 +18,13 @@ class PlainClassifier(nn.Module):
         network: a module mapping inputs to (B, 1, C) or (B, C).
         task: ``"multiclass"``, ``"binary"`` (one logit) or ``"regression"``.
     """
+
+    class_names: list[str] | None = None
+    """A name per class (binary: the negative, then the positive class)."""
+    feature_names: list[str] | None = None
+    """A name per input feature of tabular data."""
+    preprocessor: Any = None
+    """A table's :class:`~senn.data.preprocessing.TablePreprocessor`, when trained on one."""
 
     def __init__(self, network: nn.Module, task: str = "multiclass") -> None:
         super().__init__()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from senn.data.preprocessing import TablePreprocessor
 
 
 class SENNOutput(NamedTuple):
@@ -41,6 +44,15 @@ class SENN(nn.Module):
         aggregator: the aggregator g.
         input_shape: shape of one input without the batch dimension, for the construction check.
     """
+
+    concept_names: list[str] | None = None
+    """A name per concept, for explanations (``None``: numbered from 1)."""
+    class_names: list[str] | None = None
+    """A name per class (binary: the negative, then the positive class)."""
+    feature_names: list[str] | None = None
+    """A name per input feature of tabular data."""
+    preprocessor: TablePreprocessor | None = None
+    """A table's preprocessing: raw rows -> inputs, and back for display."""
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from senn.training.checkpoint import load_checkpoint
 from senn.training.module import SENNModule
 from senn.training.plain import PlainModule
-from senn.training.train import check_compatible, train
+from senn.training.sizes import check_compatible, fill_from_data
+from senn.training.train import train
 
-__all__ = ["PlainModule", "SENNModule", "check_compatible", "load_checkpoint", "train"]
+__all__ = ["PlainModule", "SENNModule", "check_compatible", "fill_from_data", "load_checkpoint", "train"]

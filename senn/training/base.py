@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 import torchmetrics
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
+
+from senn.data.preprocessing import TablePreprocessor
 
 ComponentSpec = nn.Module | Mapping[str, Any]
 STAGES = ("train", "val", "test")
@@ -23,7 +25,7 @@ def build(spec: ComponentSpec) -> nn.Module:
 
 def plain(spec: Any) -> Any:
     """A config as plain Python containers, so that checkpoints hold no OmegaConf objects."""
-    return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig) else spec
+    return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig | ListConfig) else spec
 
 
 def task_metric(task: str, num_classes: int | None) -> torchmetrics.Metric:
@@ -44,6 +46,35 @@ class ClassifierModule(pl.LightningModule):
     """
 
     data_config: dict[str, Any] | None = None
+    _preprocessing: dict[str, Any] | None = None
+
+    @property
+    def preprocessing(self) -> dict[str, Any] | None:
+        """A table's fitted :class:`~senn.data.preprocessing.TablePreprocessor` as plain containers (None for
+        images). Setting it also gives ``self.model.preprocessor``, which explanations use to show raw values."""
+        return self._preprocessing
+
+    @preprocessing.setter
+    def preprocessing(self, state: dict[str, Any] | None) -> None:
+        self._preprocessing = state
+        self.model.preprocessor = TablePreprocessor.from_dict(state) if state is not None else None
+
+    def _set_names(self, class_names: Sequence[str] | None, feature_names: Sequence[str] | None,
+                   concept_names: Sequence[str] | None = None) -> None:  # fmt: skip
+        """Attach the names explanations speak in to ``self.model``, after checking their counts."""
+        name = type(self).__name__
+        task, outputs = self.model.task, getattr(self.model, "num_classes", None)
+        expected = {"class_names": 2 if task == "binary" else outputs if task == "multiclass" else None,
+                    "concept_names": getattr(getattr(self.model, "conceptizer", None), "num_concepts", None),
+                    "feature_names": None}  # fmt: skip
+        given = {"class_names": class_names, "concept_names": concept_names, "feature_names": feature_names}
+        for key, names in given.items():
+            if names is not None and expected[key] is not None and len(names) != expected[key]:
+                raise ValueError(
+                    f"{name}: {key} has {len(names)} names, the model needs {expected[key]}"
+                    + (" (binary: the negative class, then the positive one)" * (task == "binary"))
+                )
+            setattr(self.model, key, list(names) if names is not None else None)
 
     def _init_metrics(self) -> None:
         """One task metric per stage."""
@@ -88,9 +119,10 @@ class ClassifierModule(pl.LightningModule):
         return instantiate(self.hparams.optimizer)(params=self.parameters())
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the module class, the data it was trained on, and torch's RNG state (so that a
-        resumed run draws the same dropout masks as an uninterrupted one)."""
-        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config, "rng": torch.get_rng_state()}
+        """Record the module class, the data it was trained on (and a table's preprocessing), and torch's RNG
+        state (so that a resumed run draws the same dropout masks as an uninterrupted one)."""
+        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config, "rng": torch.get_rng_state(),
+                              "preprocessing": self.preprocessing}  # fmt: skip
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore torch's RNG state when resuming."""

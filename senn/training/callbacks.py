@@ -56,11 +56,14 @@ class ExplanationLogger(pl.Callback):
         directory.mkdir(parents=True, exist_ok=True)
         shown = x[: self.num_examples]
         explanation = explain(pl_module.model, shown)
-        figures = {f"explanation_{i + 1}": plot_explanation(explanation, shown, i) for i in range(len(shown))}
+        prototypes = None
         if self.prototype_pool > 0 and x.dim() == 4:
             prototypes = concept_prototypes(
                 pl_module.model, x[: self.prototype_pool], self.k, 7, self.feature_vis_steps
             )
+        figures = {f"explanation_{i + 1}": plot_explanation(explanation, shown, i, prototypes=prototypes)
+                   for i in range(len(shown))}  # fmt: skip
+        if prototypes is not None:
             figures["prototypes"] = plot_prototypes(prototypes)
         paths = []
         for name, fig in figures.items():

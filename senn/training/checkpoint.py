@@ -23,7 +23,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Rebuild the module a ``senn-train`` checkpoint holds, in eval mode, with ``weights_only=True`` loading.
 
     The module class comes from the checkpoint's ``senn`` record (or, for checkpoints without one,
-    from its hyperparameters); the data config it was trained on is restored as ``data_config``.
+    from its hyperparameters); the data config it was trained on is restored as ``data_config``, a
+    user's table's preprocessing as ``preprocessing``.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -63,6 +64,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             "was it written by another version of the model?"
         ) from err
     module.data_config = record.get("data")
+    module.preprocessing = record.get("preprocessing")
     return module.eval()
 
 

@@ -57,6 +57,10 @@ class SENNModule(ClassifierModule):
             called with the parameters; default Adam with lr 2e-4.
         input_shape: shape of one input, for the construction-time shape check (default: the
             conceptizer's ``input_shape``).
+        concept_names: a name per concept, for explanations (``senn-train`` names identity concepts
+            after their features).
+        class_names: a name per class (binary: the negative, then the positive class); from the data.
+        feature_names: a name per input feature of tabular data; from the data.
     """
 
     def __init__(
@@ -73,6 +77,9 @@ class SENNModule(ClassifierModule):
         num_projections: int = 1,
         optimizer: Mapping[str, Any] | None = None,
         input_shape: list[int] | None = None,
+        concept_names: list[str] | None = None,
+        class_names: list[str] | None = None,
+        feature_names: list[str] | None = None,
     ) -> None:
         super().__init__()
         for name, value in [
@@ -89,6 +96,7 @@ class SENNModule(ClassifierModule):
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
         self.model = SENN(build(conceptizer), build(parametrizer), build(aggregator), input_shape)
+        self._set_names(class_names, feature_names, concept_names)
         if not 0 <= intervention_probability <= 1:
             raise ValueError(f"SENNModule: intervention_probability={intervention_probability} must be in [0, 1]")
         self.probability_concepts = concepts_are_probabilities(self.model.conceptizer)

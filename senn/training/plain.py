@@ -22,15 +22,23 @@ class PlainModule(ClassifierModule):
         network: the network or its config: a parametrizer with ``num_concepts=1``.
         task: ``"multiclass"``, ``"binary"`` or ``"regression"``.
         optimizer: a partial optimizer config, as for ``SENNModule``; default Adam with lr 2e-4.
+        class_names: a name per class (binary: the negative, then the positive class); from the data.
+        feature_names: a name per input feature of tabular data; from the data.
     """
 
     def __init__(
-        self, network: ComponentSpec, task: str = "multiclass", optimizer: Mapping[str, Any] | None = None
+        self,
+        network: ComponentSpec,
+        task: str = "multiclass",
+        optimizer: Mapping[str, Any] | None = None,
+        class_names: list[str] | None = None,
+        feature_names: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["network"] if isinstance(network, torch.nn.Module) else None)
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
         self.model = PlainClassifier(build(network), task)
+        self._set_names(class_names, feature_names)
         self._init_metrics()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -15,32 +16,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
-from torch import nn
 
 from senn.data import InMemoryDataModule
 from senn.training.base import ClassifierModule
+from senn.training.sizes import check_compatible
 from senn.training.validation import validate_config
 
-
-def check_compatible(datamodule: InMemoryDataModule, model: nn.Module) -> None:
-    """Raise ``ValueError`` if the model's input shape, outputs or task do not fit the data set.
-
-    Uses only what the data module declares, so nothing is read yet.
-    """
-    data_name = type(datamodule).__name__
-    problems = []
-    if model.input_shape is not None and tuple(model.input_shape) != tuple(datamodule.input_shape):
-        problems.append(
-            f"the model takes inputs of shape {tuple(model.input_shape)} but {data_name} has "
-            f"{tuple(datamodule.input_shape)} (set the conceptizer's input size to match)"
-        )
-    num_classes = getattr(model, "num_classes", None)
-    if num_classes is not None and num_classes != datamodule.num_classes:
-        problems.append(f"the model has num_classes={num_classes} but {data_name} has {datamodule.num_classes}")
-    if model.task != datamodule.task:
-        problems.append(f"the model's task is {model.task!r} but {data_name} is a {datamodule.task!r} task")
-    if problems:
-        raise ValueError("model and data do not fit: " + "; ".join(problems))
+log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
@@ -50,13 +32,17 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best checkpoint scored), so a sweeper can optimise it; ``test/...`` entries come from testing
     that checkpoint.
     """
-    validate_config(cfg)  # every config mistake, before any data is read or weights allocated
+    filled = validate_config(cfg)  # every config mistake, before any data is read or weights allocated
+    if filled:
+        log.info("from the data: %s", " ".join(filled))
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     pl.seed_everything(cfg.seed, workers=True)
     datamodule: InMemoryDataModule = instantiate(cfg.data)
     module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
+    preprocessor = getattr(datamodule, "preprocessor", None)  # a user's table: raw rows -> inputs, for explaining
+    module.preprocessing = preprocessor.to_dict() if preprocessor is not None else None
 
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(wandb_reachable_or_offline(c)) for c in (cfg.get("logger") or {}).values()]

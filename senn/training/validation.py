@@ -17,10 +17,13 @@ from typing import Any
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
+from senn.data import DataError, DataNotFoundError, InMemoryDataModule
 from senn.losses import ESTIMATORS
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
+from senn.training.sizes import check_compatible, fill_from_data
 
 Rule = tuple[Callable[[Any], bool], str]
 
@@ -57,13 +60,20 @@ RULES: dict[str, Rule] = {
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
-    "task": (lambda v: v in ("multiclass", "binary", "regression"), "one of ['multiclass', 'binary', 'regression']"),
+    "task": (
+        lambda v: v in (None, "multiclass", "binary", "regression"),
+        "one of ['multiclass', 'binary', 'regression'] or null (from the data)",
+    ),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
     "devices": (
         lambda v: v == "auto" or _positive_int(v) or v == -1 or isinstance(v, list | str),
         "'auto', -1 or >= 1",
     ),
 }
+
+
+DATA_KEYS = ("num_concepts", "num_classes", "in_features", "in_channels", "image_size", "task")
+"""Keys that may be null in a config: :func:`~senn.training.sizes.fill_from_data` sets them from the data."""
 
 
 def _strategies() -> list[str]:
@@ -108,8 +118,9 @@ def _nodes(node: Any, path: str = "") -> Iterator[tuple[str, DictConfig]]:
                 yield from _nodes(node[key], f"{path}.{key}" if path else str(key))
 
 
-def _schema_problems(cfg: DictConfig) -> list[str]:
-    """Unknown targets, unknown keys and values that break the rules."""
+def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
+    """Unknown targets, unknown keys and values that break the rules; with ``unset_ok``, the sizes the data
+    determines (:data:`DATA_KEYS`) may still be null."""
     problems = []
     for path, node in _nodes(cfg):
         target = node.get("_target_")
@@ -128,11 +139,19 @@ def _schema_problems(cfg: DictConfig) -> list[str]:
                     problems.append(f"{path}.{key}: not an argument of {target} (allowed: {', '.join(params)})")
         for key in node:
             rule = RULES.get(str(key))
-            if rule is None or OmegaConf.is_missing(node, key):
+            if rule is None:
                 continue
-            value = node[key]
+            try:
+                value = None if OmegaConf.is_missing(node, key) else node[key]
+            except InterpolationResolutionError as err:
+                value = err
             if isinstance(value, DictConfig | ListConfig) and key != "devices":
                 continue
+            if value is None or isinstance(value, InterpolationResolutionError):
+                if not unset_ok and key in DATA_KEYS and path.startswith("model"):
+                    problems.append(f"{path}.{key} is unset and the data does not determine it: set it")
+                if not unset_ok or key in DATA_KEYS:
+                    continue
             check, allowed = rule
             if not check(value):
                 problems.append(f"{path}.{key}={value!r}: must be {allowed}")
@@ -143,21 +162,42 @@ def _schema_problems(cfg: DictConfig) -> list[str]:
     return problems
 
 
-def validate_config(cfg: DictConfig) -> None:
-    """Raise :class:`ConfigError` naming every invalid value of a ``senn-train`` config.
+def validate_config(cfg: DictConfig) -> list[str]:
+    """Raise :class:`ConfigError` naming every invalid value of a ``senn-train`` config; fill in what the data
+    determines.
 
-    Reads no data and allocates no weights: the model is dry-run on the ``meta`` device.
+    Model sizes and names the config leaves null are set from the data module, in place (see
+    :func:`~senn.training.sizes.fill_from_data`); the settings made are returned. Reads no data
+    (except a user's table, whose columns are its shape, and whose problems are reported as a
+    :class:`~senn.data.csv.DataError`) and allocates no weights: the model is dry-run on the
+    ``meta`` device.
     """
-    from senn.training.train import check_compatible
-
-    problems = _schema_problems(cfg)
+    problems = _schema_problems(cfg, unset_ok=True)
+    if problems:
+        raise ConfigError(problems)
+    datamodule = _instantiate_or_report(cfg.data)  # declares its shapes; reads nothing (tables: reads them)
+    filled = fill_from_data(cfg.model, datamodule)
+    problems = _schema_problems(cfg, unset_ok=False)  # the filled values obey the rules too
     if problems:
         raise ConfigError(problems)
     try:
-        datamodule = instantiate(cfg.data)  # declares its shapes; reads nothing
         with torch.device("meta"):
             module = instantiate(cfg.model, _recursive_=False)
         check_compatible(datamodule, module.model)
     except Exception as err:  # Hydra wraps the constructors' own errors; keep their message
         cause = err.__cause__ if err.__cause__ is not None else err
         raise ConfigError([str(cause)]) from err
+    return filled
+
+
+def _instantiate_or_report(data: DictConfig) -> InMemoryDataModule:
+    """The data module; its constructor's errors become a :class:`ConfigError`, data problems stay as they are."""
+    try:
+        datamodule = instantiate(data)
+        datamodule.input_shape  # a user's table is read (and checked) here  # noqa: B018
+    except Exception as err:  # Hydra wraps the constructors' own errors; keep their message
+        cause = err.__cause__ if err.__cause__ is not None else err
+        if isinstance(cause, DataError | DataNotFoundError):
+            raise cause from None
+        raise ConfigError([str(cause)]) from err
+    return datamodule

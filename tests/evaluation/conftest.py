@@ -17,7 +17,7 @@ RUN = ["logger=none", "trainer.max_epochs=2", "callbacks.progress_bar.refresh_ra
 SENN = ["experiment=mnist", "model.conceptizer.image_size=14", "model.conceptizer.num_concepts=3",
         "model.conceptizer.channels=[4,8]", "model.conceptizer.kernel_size=3", "model.parametrizer.channels=[4,8]",
         "model.parametrizer.kernel_size=3", "model.parametrizer.hidden_size=16", "model.aggregator.num_classes=3",
-        "model.optimizer.lr=0.01"]  # fmt: skip
+        "model.optimizer.lr=0.01", "model.concept_names=[stroke,loop,bar]"]  # fmt: skip
 PLAIN = ["experiment=mnist_plain", "model.network.image_size=14", "model.network.num_classes=3",
          "model.network.channels=[4,8]", "+model.network.kernel_size=3", "model.network.hidden_size=16",
          "model.optimizer.lr=0.01"]  # fmt: skip

@@ -29,14 +29,17 @@ def render(report_path):
             "Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0, w: i.naturalWidth}))"
         )
         tables = page.evaluate("Array.from(document.querySelectorAll('table#metrics tr')).map(r => r.innerText)")
+        texts = page.evaluate("Array.from(document.querySelectorAll('pre.explanation')).map(p => p.innerText)")
         browser.close()
-    return images, tables, [u for u in requests if not u.startswith(("file:", "data:"))]
+    return images, tables, [u for u in requests if not u.startswith(("file:", "data:"))], texts
 
 
 def test_report_renders_offline_in_chromium(evaluated):
     _, out = evaluated
-    images, rows, remote = render(out / "report.html")
+    images, rows, remote, texts = render(out / "report.html")
     assert remote == []
+    assert len(texts) == 2 and texts[0].startswith("example 1: predicted")  # each explanation also as words,
+    assert {"stroke", "loop", "bar"} <= set(texts[0].split())  # in the concepts' names
     assert len(images) >= 5 and all(i["ok"] for i in images), images
     assert rows[0].split("\t")[:2] == ["method", "accuracy of the explained model"]
     assert {r.split("\t")[0] for r in rows[1:]} >= {"senn", "saliency", "lime"}
@@ -55,5 +58,5 @@ def test_a_broken_figure_is_detected(tmp_path):
     bad.write_bytes(b"\x89PNG but not an image")
     summary = {"ckpt_path": "x", "split": "test", "num_examples": 0, "stability": {"budget": 1, "norm": "l2",
                "epsilon": 1.0}, "methods": {}}  # fmt: skip
-    images, _, _ = render(write_report(tmp_path / "r.html", summary, {"good": good, "bad": bad}))
+    images, *_ = render(write_report(tmp_path / "r.html", summary, {"good": good, "bad": bad}))
     assert [i["ok"] for i in images] == [True, False]

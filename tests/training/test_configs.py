@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
@@ -11,6 +12,7 @@ from hydra.utils import instantiate
 
 from senn.cli import config_dir
 from senn.training import PlainModule, SENNModule, check_compatible
+from senn.training.validation import validate_config
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 
@@ -22,8 +24,14 @@ def compose_train(overrides: list[str]):
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_presets_instantiate(experiment, tmp_path):
-    cfg = compose_train([f"experiment={experiment}", f"output_dir={tmp_path}"])
-    datamodule = instantiate(cfg.data)  # reads nothing yet
+    table = []
+    if experiment == "tabular":  # the preset for any table needs one
+        frame = pd.DataFrame({"a": [0.1, 0.5, 0.2, 0.9, 0.3, 0.4], "y": ["no", "yes"] * 3})
+        frame.to_csv(tmp_path / "t.csv", index=False)
+        table = [f"data.path={tmp_path / 't.csv'}", "data.target=y"]
+    cfg = compose_train([f"experiment={experiment}", f"output_dir={tmp_path}", *table])
+    validate_config(cfg)  # fills in what the data determines
+    datamodule = instantiate(cfg.data)  # reads nothing yet (a table: its columns)
     module = instantiate(cfg.model, _recursive_=False)
     assert isinstance(module, PlainModule if experiment.endswith("_plain") else SENNModule)
     check_compatible(datamodule, module.model)

@@ -1,0 +1,84 @@
+"""``senn-explain``: explain a trained SENN's predictions on test rows, raw table rows or image files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import matplotlib.pyplot as plt
+from omegaconf import DictConfig
+
+from senn.cli import config_dir
+from senn.explain import explain
+from senn.explain.explanation import Explanation
+from senn.explain.inputs import read_inputs, split_inputs
+from senn.explain.plots import plot_explanation
+from senn.explain.prototypes import Prototypes, concept_prototypes
+from senn.training import SENNModule, load_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def class_index(target: str | int | None, explanation_names: tuple[str, ...] | None) -> int | None:
+    """The output column of ``target``, given as a class name or index (None: the predicted class)."""
+    if target is None or isinstance(target, int):
+        return target
+    if explanation_names is not None and target in explanation_names:
+        return explanation_names.index(target)
+    if str(target).isdigit():
+        return int(target)
+    raise ValueError(f"target={target!r} is not a class of this model (its classes: {list(explanation_names or [])})")
+
+
+def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
+    """Each concept's top training examples, shown beside its bar (None when the training data is not here)."""
+    try:
+        x = split_inputs(module, "train", cfg.get("data_dir"))[:1000]
+    except (ValueError, FileNotFoundError) as err:
+        log.warning("no concept thumbnails: the training data is not available (%s)", err)
+        return None
+    return concept_prototypes(module, x, k=cfg.thumbnails, traversal_steps=0, feature_vis_steps=0)
+
+
+def run(cfg: DictConfig) -> Explanation:
+    """Explain ``cfg.input`` with the checkpoint ``cfg.ckpt_path``; print and write the results."""
+    module = load_checkpoint(cfg.ckpt_path)
+    if not isinstance(module, SENNModule):
+        raise ValueError(f"{cfg.ckpt_path} holds a {type(module).__name__}, not a SENN: it explains nothing itself")
+    x, sources = read_inputs(cfg.input, module, cfg.split, cfg.get("data_dir"))
+    names = module.model.class_names
+    target = class_index(cfg.get("target"), tuple(names) if names else None)
+    explanation = explain(module, x, target)
+    records = [{"source": source, **record} for source, record in zip(sources, explanation.to_records(), strict=True)]
+    if cfg.format == "json":
+        print(json.dumps(records, indent=2))
+        return explanation
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    prototypes = _prototypes(module, cfg) if x.dim() == 4 and cfg.thumbnails > 0 else None
+    (out / "explanations.json").write_text(json.dumps(records, indent=2) + "\n")
+    print(explanation.to_text(cfg.top, sources), end="\n\n")
+    for i in range(len(sources)):
+        fig = plot_explanation(explanation, x, i, prototypes=prototypes, thumbnails=cfg.thumbnails)
+        fig.savefig(out / f"explanation_{i + 1}.png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+    print(f"{len(sources)} explanation(s): figures explanation_1..{len(sources)}.png and explanations.json in {out}")
+    return explanation
+
+
+@hydra.main(config_path=config_dir(), config_name="explain", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """Explain the inputs ``cfg.input`` with the checkpoint ``cfg.ckpt_path``."""
+    if cfg.format == "json":  # stdout carries JSON only
+        logging.disable(logging.INFO)
+    try:
+        run(cfg)
+    except (ValueError, FileNotFoundError) as err:  # inputs, targets, checkpoints: one line, no traceback
+        sys.exit(f"senn-explain: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""What a user asks to explain, read into model inputs: test-split indices, raw table rows or image files."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from hydra.utils import instantiate
+
+from senn.data.preprocessing import TablePreprocessor
+
+TABLES = (".csv", ".parquet", ".pq")
+IMAGES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class InputError(ValueError):
+    """An input that does not fit the model; the message names the problem in one line."""
+
+
+def read_inputs(spec: Any, module: Any, split: str = "test", data_dir: str | None = None
+                ) -> tuple[torch.Tensor, list[str]]:  # fmt: skip
+    """Model inputs (N, ...) for ``spec`` and a label per input saying where it came from.
+
+    ``spec`` is one of: indices of ``split`` of the data the checkpoint was trained on (an int, a
+    list of ints, or ``"0,5,17"``); a CSV / Parquet file of raw rows, which go through the
+    checkpoint's stored table preprocessing; image files (paths, a comma-separated string or a glob),
+    scaled to [0, 1] and normalised as the training data was.
+    """
+    kind, value = parse_input(spec)
+    if kind == "indices":
+        return _split_rows(value, module, split, data_dir)
+    if kind == "table":
+        if module.preprocessing is None:
+            raise InputError(f"{value} is a table of raw rows, but the model was not trained on a table senn "
+                             "preprocessed (data=csv or a preset table); pass test-split indices instead")  # fmt: skip
+        return _table_rows(Path(value), TablePreprocessor.from_dict(module.preprocessing))
+    return _images(value, module)
+
+
+def parse_input(spec: Any) -> tuple[str, Any]:
+    """``("indices", [int])``, ``("table", path)`` or ``("images", [paths])`` for what the user gave."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return "indices", [spec]
+    items = [str(s).strip() for s in spec] if isinstance(spec, Sequence) and not isinstance(spec, str) else \
+        [s.strip() for s in str(spec).split(",") if s.strip()]  # fmt: skip
+    if not items:
+        raise InputError("input= is empty: give test-split indices (input=0,5), a CSV of rows or image files")
+    if all(s.lstrip("-").isdigit() for s in items):
+        return "indices", [int(s) for s in items]
+    if len(items) == 1 and Path(items[0]).suffix.lower() in TABLES:
+        return "table", items[0]
+    paths = []
+    for item in items:
+        matched = sorted(glob.glob(item)) if any(c in item for c in "*?[") else [item]
+        if not matched:
+            raise InputError(f"no files match {item!r}")
+        paths += matched
+    for path in paths:
+        if Path(path).suffix.lower() not in IMAGES:
+            raise InputError(f"{path}: not an image ({', '.join(IMAGES)}) or table ({', '.join(TABLES)}) file, "
+                             "nor a test-split index")  # fmt: skip
+        if not Path(path).is_file():
+            raise InputError(f"{path}: no such file")
+    return "images", paths
+
+
+def split_inputs(module: Any, split: str, data_dir: str | None = None) -> torch.Tensor:
+    """All inputs of a split of the data the checkpoint records (``data_dir``: where that data lives now)."""
+    if module.data_config is None:
+        raise InputError("the checkpoint does not record its data set, so indices mean nothing: pass files")
+    config = dict(module.data_config)
+    if data_dir is not None:
+        config["data_dir"] = data_dir
+    datamodule = instantiate(config)
+    datamodule.setup()
+    if split not in datamodule.splits:
+        raise InputError(f"split={split!r}: the data has the splits {sorted(datamodule.splits)}")
+    return datamodule.splits[split][0]
+
+
+def _split_rows(indices: list[int], module: Any, split: str, data_dir: str | None) -> tuple[torch.Tensor, list[str]]:
+    """Rows of a split of the data the checkpoint records."""
+    x = split_inputs(module, split, data_dir)
+    bad = [i for i in indices if not -len(x) <= i < len(x)]
+    if bad:
+        raise InputError(f"indices {bad} are outside the {split} split's {len(x)} rows")
+    return x[indices], [f"{split}[{i}]" for i in indices]
+
+
+def _table_rows(path: Path, preprocessor: TablePreprocessor) -> tuple[torch.Tensor, list[str]]:
+    """Raw rows through the stored preprocessing (extra columns, such as the target, are ignored)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() != ".csv" else pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError, ImportError, pd.errors.ParserError) as err:
+        raise InputError(f"{path}: unreadable as a table ({err})") from None
+    try:
+        x = preprocessor.transform(frame)
+    except ValueError as err:
+        raise InputError(f"{path}: {err}") from None
+    return x, [f"{path.name} row {i + 1}" for i in range(len(frame))]
+
+
+def _images(paths: list[str], module: Any) -> tuple[torch.Tensor, list[str]]:
+    """Image files as a normalised batch (N, C, H, W) of the model's input shape."""
+    from PIL import Image, UnidentifiedImageError
+
+    shape = module.model.input_shape
+    if shape is None or len(shape) != 3:
+        raise InputError(f"the model takes inputs of shape {shape}, not images: pass a CSV of rows or indices")
+    channels, height, width = shape
+    mean, std = _normalisation(module.data_config, channels)
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image = image.convert("L" if channels == 1 else "RGB")
+                array = np.asarray(image, dtype=np.float32) / 255
+        except (OSError, UnidentifiedImageError) as err:
+            raise InputError(f"{path}: unreadable image ({err})") from None
+        if array.shape[:2] != (height, width):
+            raise InputError(f"{path} is {array.shape[1]}x{array.shape[0]} pixels; the model takes {width}x{height}")
+        tensor = torch.from_numpy(array).reshape(height, width, -1).permute(2, 0, 1)  # (C, H, W)
+        images.append((tensor - mean) / std)
+    return torch.stack(images), [Path(p).name for p in paths]
+
+
+def _normalisation(data_config: dict[str, Any] | None, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std (C, 1, 1) that the training data module applied to [0, 1] pixels."""
+    mean, std = [0.0] * channels, [1.0] * channels
+    if data_config is not None:
+        from hydra.utils import get_class
+
+        cls = get_class(data_config["_target_"])
+        mean, std = list(getattr(cls, "pixel_mean", None) or mean), list(getattr(cls, "pixel_std", None) or std)
+    return torch.tensor(mean).view(-1, 1, 1), torch.tensor(std).view(-1, 1, 1)

@@ -1,0 +1,31 @@
+"""Naming learned concepts after inspecting them: the names are stored in the checkpoint itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from senn.training.checkpoint import AtomicCheckpointIO, load_checkpoint
+
+
+def name_concepts(ckpt_path: str | Path, names: Sequence[str], output: str | Path | None = None) -> Path:
+    """Store ``names`` (one per concept) as the model's ``concept_names`` in a checkpoint; return its path.
+
+    Writes ``output`` (default: the checkpoint itself, replaced atomically). The checkpoint is first
+    loaded safely, so a foreign or corrupt file, or a wrong number of names, is refused with the
+    reason and nothing is written.
+    """
+    module = load_checkpoint(ckpt_path)  # refuses foreign / unsafe files
+    count = getattr(getattr(module.model, "conceptizer", None), "num_concepts", None)
+    if count is None:
+        raise ValueError(f"{ckpt_path} holds a {type(module).__name__}, which has no concepts to name")
+    names = [str(n) for n in names]
+    if len(names) != count:
+        raise ValueError(f"{len(names)} names given for the model's {count} concepts (concept 1 … {count}, in order)")
+    checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    checkpoint["hyper_parameters"]["concept_names"] = names
+    target = Path(output) if output is not None else Path(ckpt_path)
+    AtomicCheckpointIO().save_checkpoint(checkpoint, target)
+    return target

@@ -1,0 +1,108 @@
+"""`senn-explain`: test rows, raw table rows and image files explained by a trained checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from senn.cli import config_dir
+from senn.cli.explain import run
+from senn.data import CSVDataModule
+from senn.training import train
+from tests.data.test_csv import wine_frame
+from tests.training.test_configs import compose_train
+
+QUICK = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000"]
+
+
+def compose_explain(overrides: list[str]):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose("explain", overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def wine_model(tmp_path_factory):
+    """A tabular SENN trained on a wine CSV for a few epochs: (checkpoint, csv path, its test-row positions)."""
+    root = tmp_path_factory.mktemp("wine")
+    wine_frame().to_csv(root / "wine.csv", index=False)
+    data = [f"data.path={root / 'wine.csv'}", "data.target=target", "data.drop=[id]"]
+    train(compose_train(["experiment=tabular", *data, f"output_dir={root}", "trainer.max_epochs=4", *QUICK]))
+    dm = CSVDataModule(path=str(root / "wine.csv"), target="target", drop=["id"])
+    dm.setup()
+    return root / "checkpoints" / "last.ckpt", root / "wine.csv", dm.split_rows["test"]
+
+
+def test_raw_rows_explain_as_their_test_split_rows(wine_model, tmp_path):
+    ckpt, path, test_rows = wine_model
+    raw = tmp_path / "new_rows.csv"
+    pd.read_csv(path).iloc[test_rows[:3]].drop(columns=["target"]).to_csv(raw, index=False)  # as a user has them
+    from_file = run(compose_explain([f"ckpt_path={ckpt}", f"input={raw}", f"output_dir={tmp_path / 'a'}"]))
+    from_split = run(compose_explain([f"ckpt_path={ckpt}", "input=[0,1,2]", f"output_dir={tmp_path / 'b'}"]))
+    for a, b in zip(from_file.to_records(), from_split.to_records(), strict=True):
+        assert a["prediction"] == b["prediction"]
+        assert a["explained_logit"] == pytest.approx(b["explained_logit"], abs=1e-5)
+        assert [c["name"] for c in a["concepts"]] == [c["name"] for c in b["concepts"]]
+        assert a["input"] == pytest.approx(b["input"])  # the raw values, read back from the inputs
+    records = json.loads((tmp_path / "a" / "explanations.json").read_text())
+    assert records[0]["source"] == "new_rows.csv row 1"
+    assert records[0]["prediction"] in ("class_0", "class_1", "class_2")
+    assert (tmp_path / "a" / "explanation_3.png").stat().st_size > 10_000
+
+
+def test_console_script_prints_text_and_one_line_errors(wine_model, tmp_path):
+    ckpt = wine_model[0]
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    script = os.path.join(os.path.dirname(sys.executable), "senn-explain")
+    common = [script, f"ckpt_path={ckpt}", f"hydra.run.dir={tmp_path / 'run'}"]
+    text = subprocess.run([*common, "input=0", "target=class_2", "top=3"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert text.returncode == 0, text.stderr
+    assert "explaining class_2" in text.stdout or "test[0]: predicted class_2" in text.stdout
+    assert "… 13 more concepts" in text.stdout
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"alcohol": [13.0]}).to_csv(bad, index=False)
+    refused = subprocess.run([*common, f"input={bad}"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                             timeout=120)  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().startswith("senn-explain:") and "lack the columns" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_json_format_prints_json_only(wine_model, tmp_path, capsys):
+    run(compose_explain([f"ckpt_path={wine_model[0]}", "input=[1,2]", "format=json", f"output_dir={tmp_path}"]))
+    assert [r["source"] for r in json.loads(capsys.readouterr().out)] == ["test[1]", "test[2]"]
+    assert not (tmp_path / "explanations.json").exists()
+
+
+def test_image_files_are_normalised_like_the_training_data(tmp_path):
+    """PNG files of the shapes data explain as the same images from the split; a wrong size is refused."""
+    shapes = ["experiment=shapes", "data.image_size=16", "data.num_train=200", "data.num_test=50",
+              "trainer.max_epochs=1", f"output_dir={tmp_path}", *QUICK]  # fmt: skip
+    train(compose_train(shapes))
+    ckpt = tmp_path / "checkpoints" / "last.ckpt"
+    from senn.training import load_checkpoint
+
+    module = load_checkpoint(ckpt)
+    from senn.explain.inputs import read_inputs
+
+    x, _ = read_inputs([0, 1], module)
+    paths = []
+    for i, image in enumerate(x):
+        pixels = (image[0].numpy() * 255).round().astype(np.uint8)  # shapes are [0, 1] pixels, not normalised
+        Image.fromarray(pixels, mode="L").save(tmp_path / f"shape_{i}.png")
+        paths.append(tmp_path / f"shape_{i}.png")
+    from_files = run(compose_explain([f"ckpt_path={ckpt}", f"input={tmp_path}/shape_*.png",
+                                      f"output_dir={tmp_path / 'out'}"]))  # fmt: skip
+    from_split = run(compose_explain([f"ckpt_path={ckpt}", "input=[0,1]", f"output_dir={tmp_path / 'out2'}"]))
+    assert np.allclose(from_files.concepts.numpy(), from_split.concepts.numpy(), atol=0.05)  # 8-bit rounding
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "big.png")
+    with pytest.raises(ValueError, match=r"big.png is 20x20 pixels; the model takes 16x16"):
+        run(compose_explain([f"ckpt_path={ckpt}", f"input={tmp_path / 'big.png'}", f"output_dir={tmp_path}"]))

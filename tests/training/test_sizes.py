@@ -1,0 +1,63 @@
+"""Sizes and names the data determines: filled in from the data module when the config leaves them null."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from senn.data.preprocessing import TablePreprocessor
+from senn.training import load_checkpoint, train
+from senn.training.validation import ConfigError, validate_config
+from tests.data.test_csv import wine_frame
+from tests.training.test_configs import compose_train
+
+QUICK = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000"]
+
+
+@pytest.fixture
+def wine_csv(tmp_path):
+    path = tmp_path / "wine.csv"
+    wine_frame().to_csv(path, index=False)
+    return path
+
+
+def test_a_table_trains_with_no_number_typed(wine_csv, tmp_path):
+    """experiment=tabular + data=csv: sizes, task and names come from the table; the checkpoint keeps them."""
+    cfg = compose_train(["experiment=tabular", f"data.path={wine_csv}", "data.target=target", "data.drop=[id]",
+                         f"output_dir={tmp_path / 'run'}", "trainer.max_epochs=8", *QUICK])  # fmt: skip
+    metrics = train(cfg)
+    assert cfg.model.conceptizer.in_features == 16 and cfg.model.parametrizer.num_concepts == 16
+    assert cfg.model.aggregator.num_classes == 3 and cfg.model.aggregator.task == "multiclass"
+    assert metrics["test/acc"] > 0.8  # 8 epochs on 142 rows (the majority class is 40 %)
+    module = load_checkpoint(json.loads((tmp_path / "run" / "metrics.json").read_text())["best_checkpoint"])
+    assert module.model.class_names == ["class_0", "class_1", "class_2"]
+    assert module.model.concept_names[:2] == ["alcohol", "malic_acid"]  # identity concepts: the columns
+    assert module.model.concept_names[-1] == "region=south" and module.model.feature_names == module.model.concept_names
+    preprocessor = TablePreprocessor.from_dict(module.preprocessing)
+    x = preprocessor.transform(wine_frame().iloc[:4])
+    assert module.model(x).logits.shape == (4, 3)
+
+
+def test_explicit_sizes_win_and_conflicts_are_reported(wine_csv):
+    cfg = compose_train(["experiment=tabular", f"data.path={wine_csv}", "data.target=target",
+                         "model.aggregator.num_classes=2"])  # fmt: skip
+    with pytest.raises(ConfigError, match="num_classes"):
+        validate_config(cfg)
+
+
+def test_a_size_the_data_cannot_give_is_named():
+    cfg = compose_train(["data=mnist", "model/conceptizer=mlp", "model/parametrizer=mlp"])  # images, table encoder
+    with pytest.raises(ConfigError, match=r"model.conceptizer.in_features is unset and the data does not determine"):
+        validate_config(cfg)
+
+
+def test_preset_data_fills_the_default_model():
+    """The bare default config (MNIST, conv encoder) gets its image size and classes from the data."""
+    cfg = compose_train([])
+    filled = validate_config(cfg)
+    assert "model.conceptizer.in_channels=1" in filled and "model.aggregator.num_classes=10" in filled
+    assert cfg.model.class_names == [str(d) for d in range(10)] and cfg.model.parametrizer.image_size == 28
+    assert torch.Size([1, 28, 28]) == torch.Size([cfg.model.conceptizer.in_channels, cfg.model.conceptizer.image_size,
+                                                  cfg.model.conceptizer.image_size])  # fmt: skip
