@@ -38,11 +38,15 @@ class ConceptQuality:
     accuracy: float
     interventions: InterventionCurve
     concept_names: list[str]
+    """The true (annotated) concepts' names."""
+    learned_names: list[str]
+    """The model's concepts' names (``concept 1`` … without names)."""
 
     def summary(self) -> dict[str, Any]:
         """Plain numbers for ``metrics.json``."""
         return {
             "concept_names": self.concept_names,
+            "learned_names": self.learned_names,
             "auc": self.alignment.auc.tolist(),
             "matching": self.alignment.matching.tolist(),
             "matched_auc": self.alignment.matched_auc.tolist(),
@@ -110,6 +114,7 @@ def concept_quality(
         accuracy=accuracy,
         interventions=intervention_curve(senn, x.to(_model_device(senn)), y, true, matching, values, seed=seed),
         concept_names=list(datamodule.concept_names or [f"concept {j + 1}" for j in range(m)]),
+        learned_names=list(senn.concept_names or [f"concept {i + 1}" for i in range(h.shape[1])]),
     )
 
 

@@ -262,9 +262,9 @@ def _explanation_caption(i: int) -> str:
 
 def matched_names(quality: ConceptQuality) -> list[str]:
     """Per learned concept: its number, the true concept it ranks best and that AUC ("no match" at chance)."""
-    auc, names = quality.alignment.auc, quality.concept_names
+    auc, names, learned = quality.alignment.auc, quality.concept_names, quality.learned_names
     return [
-        f"concept {i + 1}\n≈ {names[j]}\n(AUC {auc[i, j]:.2f})" if auc[i, j] > 0.5 else f"concept {i + 1}\nno match"
+        f"{learned[i]}\n≈ {names[j]}\n(AUC {auc[i, j]:.2f})" if auc[i, j] > 0.5 else f"{learned[i]}\nno match"
         for i, j in enumerate(auc.argmax(1).tolist())
     ]
 
@@ -274,7 +274,7 @@ def _concept_figures(quality: ConceptQuality, out: Path) -> dict[str, Path]:
     a, i = quality.alignment, quality.interventions
     return {
         "Concept alignment: held-out AUC of every learned concept for every true concept": _save(
-            plot_concept_alignment(a.auc.numpy(), quality.concept_names, a.matching.tolist()),
+            plot_concept_alignment(a.auc.numpy(), quality.concept_names, a.matching.tolist(), quality.learned_names),
             out / "concept_alignment.png",
         ),
         "Interventions: task accuracy as true concept values are set": _save(

@@ -45,7 +45,7 @@ def metrics_table(summary: Mapping[str, Any]) -> str:
 def concept_table(concepts: Mapping[str, Any]) -> str:
     """The concept-quality numbers of ``metrics.json`` as HTML."""
     matched = ", ".join(
-        f"{html.escape(name)}: concept {k + 1} ({auc:.2f})"
+        f"{html.escape(name)}: {html.escape(concepts['learned_names'][k])} ({auc:.2f})"
         for name, k, auc in zip(concepts["concept_names"], concepts["matching"], concepts["matched_auc"])
     )
     d = concepts["dci"]
@@ -96,10 +96,10 @@ def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[
     if concepts is not None:
         parts += ["<h2>Concepts against ground truth</h2>", concept_table(concepts)]
     if collapse is not None:
-        parts.append(
-            f"<p id='collapse'>Concept collapse check: dead concepts {collapse['dead']}, "
-            f"duplicated pairs (i, j, correlation) {collapse['duplicates']} (concepts count from 0).</p>"
-        )
+        dead = ", ".join(f"concept {k + 1}" for k in collapse["dead"]) or "none"
+        pairs = collapse["duplicates"]
+        duplicates = ", ".join(f"concepts {i + 1} and {j + 1} (correlation {r:.2f})" for i, j, r in pairs)
+        parts.append(f"<p id='collapse'>Concept collapse check: dead {dead}; duplicated {duplicates or 'none'}.</p>")
     parts.append("<h2>Figures</h2>")
     for caption, figure in figures.items():
         text = (texts or {}).get(caption)

@@ -263,8 +263,9 @@ def plot_attributions(
     return fig
 
 
-def plot_concept_alignment(auc: np.ndarray, true_names: Sequence[str], matching: Sequence[int]) -> plt.Figure:
-    """Heatmap of the learned × true concept AUCs (K, M), matched pairs outlined."""
+def plot_concept_alignment(auc: np.ndarray, true_names: Sequence[str], matching: Sequence[int],
+                           learned_names: Sequence[str] | None = None) -> plt.Figure:  # fmt: skip
+    """Heatmap of the learned × true concept AUCs (K, M), matched pairs outlined; rows named ``learned_names``."""
     auc = np.asarray(auc, dtype=float)
     k, m = auc.shape
     fig, ax = plt.subplots(figsize=(1.1 * m + 2.2, 0.45 * k + 1.6))
@@ -276,7 +277,7 @@ def plot_concept_alignment(auc: np.ndarray, true_names: Sequence[str], matching:
     for j, i in enumerate(matching):
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
     ax.set_xticks(range(m), list(true_names), rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(k), [f"concept {i + 1}" for i in range(k)], fontsize=8)
+    ax.set_yticks(range(k), list(learned_names or [f"concept {i + 1}" for i in range(k)]), fontsize=8)
     ax.set_xlabel("true concept")
     ax.set_title("held-out AUC of each learned concept for each true one (red: matched)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.046)
