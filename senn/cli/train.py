@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from senn.cli import config_dir
+
+
+def remove_if_unused(run_dir: Path) -> None:
+    """Delete a run folder that holds nothing but what Hydra wrote at start-up (its config and log)."""
+    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir)
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
@@ -15,13 +26,20 @@ def main(cfg: DictConfig) -> float | tuple[float, ...]:
     """Train and test; return the best value of ``cfg.monitor``, or of every ``cfg.objectives``, for sweepers."""
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+    from senn.data import DataError, DataNotFoundError
     from senn.training import train  # imported here so that `--help` stays fast
+    from senn.training.validation import ConfigError
 
     try:
         metrics = train(cfg)
         if cfg.get("objectives"):
             return tuple(metrics[name] for name in cfg.objectives)
         return metrics[cfg.monitor]
+    except (ConfigError, DataError, DataNotFoundError) as err:  # the user can fix these: say how, not where
+        if os.environ.get("SENN_TRACEBACK") or HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # a sweep records the failed job and goes on
+        remove_if_unused(Path(cfg.output_dir))
+        sys.exit(f"senn-train: {err}\n(nothing was trained; SENN_TRACEBACK=1 shows where the error was raised)")
     except SIGTERMException:
         print(f"senn-train: stopped by SIGTERM. Resume from the last epoch's checkpoint with the same overrides and "
               f"hydra.run.dir={cfg.output_dir} ckpt_path=last", file=sys.stderr)  # fmt: skip

@@ -61,3 +61,19 @@ def test_train_returns_the_best_monitored_value_and_test_metrics(tmp_path):
     metrics = train(cfg)
     assert metrics["test/acc"] > 0.5  # 3 classes: well above chance after 3 epochs
     assert {"val/acc", "test/robustness_loss", "test/loss"} <= set(metrics)
+
+
+def test_a_refused_table_gets_one_message_and_leaves_no_run_folder(tmp_path):
+    """Every data problem in one message on stderr, no traceback, exit 1, and no output folder left."""
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,empty,y\n1,x,,0\n2,y,,1\n3,z,,0\n4,x,,1\n5,y,,0\n6,z,,1\n")
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "senn-train"), "experiment=tabular", f"data.path={table}",
+         "data.target=label", "data.drop=[nope]", f"hydra.run.dir={out}"],
+        cwd=tmp_path, env={**os.environ, "WANDB_MODE": "disabled"}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no target column 'label' (data.target); the columns are ['a', 'b', 'empty', 'y']" in result.stderr
+    assert "data.drop names columns the table does not have: ['nope']" in result.stderr  # listed together
+    assert not out.exists()
