@@ -4,6 +4,7 @@ from senn.explain import Explanation, explain
 from senn.interventions import intervene
 from senn.losses import robustness_loss
 from senn.models import SENN, SENNOutput
+from senn.zoo import pretrained
 
-__all__ = ["SENN", "Explanation", "SENNOutput", "explain", "intervene", "robustness_loss"]
+__all__ = ["SENN", "Explanation", "SENNOutput", "explain", "intervene", "pretrained", "robustness_loss"]
 __version__ = "0.1.0"

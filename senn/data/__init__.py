@@ -6,6 +6,7 @@ from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
 from senn.data.concepts import ConceptDataModule
 from senn.data.csv import CSVDataModule
+from senn.data.image_folder import ImageFolderDataModule
 from senn.data.mnist import MNISTDataModule
 from senn.data.shapes import ShapesDataModule
 from senn.data.synthetic import SyntheticDataModule
@@ -20,6 +21,7 @@ __all__ = [
     "ConceptDataModule",
     "DataError",
     "DataNotFoundError",
+    "ImageFolderDataModule",
     "InMemoryDataModule",
     "MNISTDataModule",
     "ShapesDataModule",

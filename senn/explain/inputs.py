@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from hydra.utils import instantiate
 
+from senn.data.image_folder import read_image
 from senn.data.preprocessing import TablePreprocessor
 
 TABLES = (".csv", ".parquet", ".pq")
@@ -116,25 +116,26 @@ def _images(paths: list[str], module: Any) -> tuple[torch.Tensor, list[str]]:
         raise InputError(f"the model takes inputs of shape {shape}, not images: pass a CSV of rows or indices")
     channels, height, width = shape
     mean, std = _normalisation(module.data_config, channels)
+    resizes = str((module.data_config or {}).get("_target_", "")).endswith("ImageFolderDataModule")  # as trained
     images = []
     for path in paths:
         try:
             with Image.open(path) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                array = np.asarray(image, dtype=np.float32) / 255
+                size = image.size
+            if size != (width, height) and not resizes:
+                raise InputError(f"{path} is {size[0]}x{size[1]} pixels; the model takes {width}x{height}")
+            images.append((read_image(path, height, channels) - mean) / std)  # (C, H, W)
         except (OSError, UnidentifiedImageError) as err:
             raise InputError(f"{path}: unreadable image ({err})") from None
-        if array.shape[:2] != (height, width):
-            raise InputError(f"{path} is {array.shape[1]}x{array.shape[0]} pixels; the model takes {width}x{height}")
-        tensor = torch.from_numpy(array).reshape(height, width, -1).permute(2, 0, 1)  # (C, H, W)
-        images.append((tensor - mean) / std)
     return torch.stack(images), [Path(p).name for p in paths]
 
 
 def _normalisation(data_config: dict[str, Any] | None, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std (C, 1, 1) that the training data module applied to [0, 1] pixels."""
     mean, std = [0.0] * channels, [1.0] * channels
-    if data_config is not None:
+    if data_config is not None and data_config.get("mean") is not None:  # fitted on the training split
+        mean, std = data_config["mean"], data_config["std"]
+    elif data_config is not None:  # a preset's constants
         from hydra.utils import get_class
 
         cls = get_class(data_config["_target_"])

@@ -15,12 +15,15 @@ from pytorch_lightning.plugins import TorchCheckpointIO
 from senn.training.base import ClassifierModule
 from senn.training.module import SENNModule
 from senn.training.plain import PlainModule
+from senn.zoo import PREFIX, pretrained_path
 
 MODULES: dict[str, type[ClassifierModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> ClassifierModule:
     """Rebuild the module a ``senn-train`` checkpoint holds, in eval mode, with ``weights_only=True`` loading.
+
+    ``path`` may name a model shipped with senn as ``pretrained:<name>`` (see :mod:`senn.zoo`).
 
     The module class comes from the checkpoint's ``senn`` record (or, for checkpoints without one,
     from its hyperparameters); the data config it was trained on is restored as ``data_config``, a
@@ -32,6 +35,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             tensors and plain containers (possibly code), is not a senn checkpoint, or holds
             weights of another architecture than its hyperparameters describe.
     """
+    if str(path).startswith(PREFIX):  # a model shipped with senn
+        path = pretrained_path(str(path))
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")

@@ -41,6 +41,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
+    if hasattr(datamodule, "fitted_arguments"):  # statistics fitted on the training split, for re-use
+        module.data_config.update(datamodule.fitted_arguments())
     preprocessor = getattr(datamodule, "preprocessor", None)  # a user's table: raw rows -> inputs, for explaining
     module.preprocessing = preprocessor.to_dict() if preprocessor is not None else None
 
