@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from hydra.utils import instantiate
 
 from senn.training.checkpoint import AtomicCheckpointIO
 from senn.zoo import FOLDER
@@ -38,12 +39,17 @@ def strip(run: Path, name: str) -> dict:
         "test_accuracy": metrics["test/acc"],
     }
     data = dict(checkpoint["senn"]["data"])
+    preprocessing = checkpoint["senn"].get("preprocessing")
+    if preprocessing is None and "standardize" in data:  # runs from before tables kept it: refit, same seed
+        datamodule = instantiate(data)
+        datamodule.setup()
+        preprocessing = datamodule.preprocessor.to_dict()
     data["data_dir"] = None  # $SENN_DATA_DIR or ./data where it is loaded
     shipped = {
         "state_dict": checkpoint["state_dict"],
         "hyper_parameters": checkpoint["hyper_parameters"],
         "senn": {"module": checkpoint["senn"]["module"], "data": data,
-                 "preprocessing": checkpoint["senn"].get("preprocessing")},
+                 "preprocessing": preprocessing},
         "pretrained": record,
     }  # fmt: skip
     AtomicCheckpointIO().save_checkpoint(shipped, FOLDER / f"{name}.ckpt")

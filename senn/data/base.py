@@ -120,7 +120,36 @@ Split = tuple[torch.Tensor, torch.Tensor]
 """A split's inputs and labels."""
 
 
-class InMemoryDataModule(pl.LightningDataModule):
+class SplitDataModule(pl.LightningDataModule):
+    """The loaders every senn data module shares: train / val / test from :meth:`_loader`, each in the
+    (seed, epoch) order of :class:`EpochShuffleSampler`, sharded over the trainer's processes."""
+
+    seed: int
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        """The DataLoader of one split."""
+        raise NotImplementedError
+
+    def _sampler(self, num_samples: int, shuffle: bool) -> EpochShuffleSampler:
+        """The seeded order of a split, this process's share of it under DDP."""
+        trainer = self.trainer
+        rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        return EpochShuffleSampler(num_samples, self.seed, shuffle, rank, world_size)
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled training batches."""
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches in order."""
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Test batches in order."""
+        return self._loader("test", shuffle=False)
+
+
+class InMemoryDataModule(SplitDataModule):
     """Base class: subclasses implement :meth:`load`; this class splits, serves and describes the data.
 
     Args:
@@ -207,24 +236,10 @@ class InMemoryDataModule(pl.LightningDataModule):
         """
         x, y = self.splits[split]
         tensors = (x, y, self.concepts[split]) if split in self.concepts else (x, y)
-        trainer = self.trainer
-        rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         return DataLoader(
             TensorBatchDataset(*tensors),
             batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(len(x), self.seed, shuffle, rank, world_size),
+            sampler=self._sampler(len(x), shuffle),
             collate_fn=keep_batch,
             num_workers=self.num_workers,
         )
-
-    def train_dataloader(self) -> DataLoader:
-        """Shuffled training batches."""
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        """Validation batches in order."""
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        """Test batches in order."""
-        return self._loader("test", shuffle=False)

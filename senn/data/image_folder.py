@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from senn.data.base import DataError, EpochShuffleSampler
+from senn.data.base import DataError, SplitDataModule
 from senn.data.csv import SPLITS, stratified_split
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -72,7 +71,7 @@ class _LazySplits(Mapping):
         return len(self.owner.files)
 
 
-class ImageFolderDataModule(pl.LightningDataModule):
+class ImageFolderDataModule(SplitDataModule):
     """Your images: ``path`` holds one subfolder per class (torchvision's ``ImageFolder`` layout), or ``csv``
     lists ``path,label`` rows (an optional ``split`` column of train / val / test; relative paths are
     relative to the CSV's folder).
@@ -234,23 +233,8 @@ class ImageFolderDataModule(pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         """Batches of one split read from disk, in the (seed, epoch) order of the in-memory modules."""
         dataset = self.dataset(split)
-        trainer = self.trainer
-        rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-        return DataLoader(dataset, batch_size=self.batch_size, num_workers=self.num_workers,
-                          sampler=EpochShuffleSampler(len(dataset), self.seed, shuffle, rank, world_size),
-                          persistent_workers=self.num_workers > 0)  # fmt: skip
-
-    def train_dataloader(self) -> DataLoader:
-        """Shuffled training batches."""
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        """Validation batches in order."""
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        """Test batches in order."""
-        return self._loader("test", shuffle=False)
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=self._sampler(len(dataset), shuffle),
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)  # fmt: skip
 
 
 def _readable(path: str) -> bool:

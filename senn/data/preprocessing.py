@@ -99,8 +99,9 @@ class TablePreprocessor:
         x = x.detach().cpu().reshape(len(x), -1).double().numpy()
         rows = [{} for _ in range(len(x))]
         for j, c in enumerate(self.numeric):
+            digits = 6 - int(np.floor(np.log10(c.std)))  # float32 round trip: 6 digits at the column's scale
             for row, value in zip(rows, x[:, j] * c.std + c.mean, strict=True):
-                row[c.name] = float(f"{value:.6g}")  # float32 round trip: 6 significant digits
+                row[c.name] = float(f"{round(float(value), digits) + 0.0:.6g}")  # + 0.0: no "-0"
         start = len(self.numeric)
         for c in self.categorical:
             block = x[:, start : start + len(c.categories)]  # (N, categories of this column)

@@ -118,6 +118,12 @@ class ClassifierModule(pl.LightningModule):
             return torch.optim.Adam(self.parameters(), lr=2e-4)
         return instantiate(self.hparams.optimizer)(params=self.parameters())
 
+    def on_fit_start(self) -> None:
+        """Keep a table's preprocessing, fitted in the data module's ``setup``, for the checkpoints."""
+        preprocessor = getattr(self.trainer.datamodule, "preprocessor", None)
+        if preprocessor is not None and self.preprocessing is None:
+            self.preprocessing = preprocessor.to_dict()
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record the module class, the data it was trained on (and a table's preprocessing), and torch's RNG
         state (so that a resumed run draws the same dropout masks as an uninterrupted one)."""

@@ -43,8 +43,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
     if hasattr(datamodule, "fitted_arguments"):  # statistics fitted on the training split, for re-use
         module.data_config.update(datamodule.fitted_arguments())
-    preprocessor = getattr(datamodule, "preprocessor", None)  # a user's table: raw rows -> inputs, for explaining
-    module.preprocessing = preprocessor.to_dict() if preprocessor is not None else None
 
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(wandb_reachable_or_offline(c)) for c in (cfg.get("logger") or {}).values()]
