@@ -1,6 +1,13 @@
 """LightningDataModules holding every split in memory as tensors."""
 
-from senn.data.base import DataError, DataNotFoundError, InMemoryDataModule, TensorBatchDataset, default_data_dir
+from senn.data.base import (
+    DataError,
+    DataNotFoundError,
+    InMemoryDataModule,
+    SplitDataModule,
+    TensorBatchDataset,
+    default_data_dir,
+)
 from senn.data.breast_cancer import BreastCancerDataModule
 from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
@@ -25,6 +32,7 @@ __all__ = [
     "InMemoryDataModule",
     "MNISTDataModule",
     "ShapesDataModule",
+    "SplitDataModule",
     "SyntheticDataModule",
     "TabularDataModule",
     "TabularToyDataModule",

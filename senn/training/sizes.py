@@ -8,7 +8,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import InterpolationResolutionError
 from torch import nn
 
-from senn.data import InMemoryDataModule
+from senn.data import SplitDataModule
 
 COMPONENTS = ("conceptizer", "parametrizer", "aggregator", "network")
 
@@ -32,7 +32,7 @@ def _concept_count(conceptizer: DictConfig) -> int | None:
     return int(conceptizer[key]) + int(bool(conceptizer.get("bias", False)))
 
 
-def fill_from_data(model: DictConfig, datamodule: InMemoryDataModule) -> list[str]:
+def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
     """Fill the model config's unset (null) sizes and names from what ``datamodule`` declares, in place.
 
     Input sizes (``in_features`` for tables; ``in_channels`` and ``image_size`` for square images),
@@ -75,7 +75,7 @@ def fill_from_data(model: DictConfig, datamodule: InMemoryDataModule) -> list[st
     return filled
 
 
-def check_compatible(datamodule: InMemoryDataModule, model: nn.Module) -> None:
+def check_compatible(datamodule: SplitDataModule, model: nn.Module) -> None:
     """Raise ``ValueError`` if the model's input shape, outputs or task do not fit the data set.
 
     Uses only what the data module declares, so nothing is read yet (except a user's table, whose

@@ -19,7 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
-from senn.data import DataError, DataNotFoundError, InMemoryDataModule
+from senn.data import DataError, DataNotFoundError, SplitDataModule
 from senn.losses import ESTIMATORS
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
@@ -60,10 +60,7 @@ RULES: dict[str, Rule] = {
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
-    "task": (
-        lambda v: v in (None, "multiclass", "binary", "regression"),
-        "one of ['multiclass', 'binary', 'regression'] or null (from the data)",
-    ),
+    "task": (lambda v: v in ("multiclass", "binary", "regression"), "one of ['multiclass', 'binary', 'regression']"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
     "devices": (
         lambda v: v == "auto" or _positive_int(v) or v == -1 or isinstance(v, list | str),
@@ -190,7 +187,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     return filled
 
 
-def _instantiate_or_report(data: DictConfig) -> InMemoryDataModule:
+def _instantiate_or_report(data: DictConfig) -> SplitDataModule:
     """The data module; its constructor's errors become a :class:`ConfigError`, data problems stay as they are."""
     try:
         datamodule = instantiate(data)
