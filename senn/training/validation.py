@@ -175,6 +175,10 @@ def validate_config(cfg: DictConfig) -> list[str]:
     datamodule = _instantiate_or_report(cfg.data)  # declares its shapes; reads nothing (tables: reads them)
     filled = fill_from_data(cfg.model, datamodule)
     problems = _schema_problems(cfg, unset_ok=False)  # the filled values obey the rules too
+    task = OmegaConf.select(cfg, "model.aggregator.task") or OmegaConf.select(cfg, "model.task")
+    if task == "regression" and str(cfg.get("monitor", "")).endswith("/acc"):
+        problems.append(f"monitor={cfg.monitor}: a regression model reports mse, not accuracy; set "
+                        "monitor=val/mse monitor_mode=min")  # fmt: skip
     if problems:
         raise ConfigError(problems)
     try:

@@ -61,3 +61,12 @@ def test_preset_data_fills_the_default_model():
     assert cfg.model.class_names == [str(d) for d in range(10)] and cfg.model.parametrizer.image_size == 28
     assert torch.Size([1, 28, 28]) == torch.Size([cfg.model.conceptizer.in_channels, cfg.model.conceptizer.image_size,
                                                   cfg.model.conceptizer.image_size])  # fmt: skip
+
+
+def test_a_regression_table_names_the_monitor_it_needs_then_trains(wine_csv, tmp_path):
+    table = ["experiment=tabular", f"data.path={wine_csv}", "data.target=proline", "data.task=regression",
+             "data.drop=[id,target]", f"output_dir={tmp_path / 'run'}", "trainer.max_epochs=2", *QUICK]  # fmt: skip
+    with pytest.raises(ConfigError, match="set monitor=val/mse monitor_mode=min"):
+        validate_config(compose_train(table))
+    metrics = train(compose_train([*table, "monitor=val/mse", "monitor_mode=min"]))
+    assert "test/mse" in metrics and metrics["val/mse"] > 0  # the raw target: hundreds of units
