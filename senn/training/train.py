@@ -19,6 +19,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from senn.data import InMemoryDataModule
 from senn.training.base import ClassifierModule
+from senn.training.checkpointing import resume_path
 from senn.training.sizes import check_compatible
 from senn.training.validation import validate_config
 
@@ -35,6 +36,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     filled = validate_config(cfg)  # every config mistake, before any data is read or weights allocated
     if filled:
         log.info("from the data: %s", " ".join(filled))
+    ckpt_path = resume_path(cfg)  # ckpt_path=last: this run folder's last.ckpt, or a clear refusal
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     pl.seed_everything(cfg.seed, workers=True)
     datamodule: InMemoryDataModule = instantiate(cfg.data)
@@ -55,7 +57,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     try:
         # weights_only: a checkpoint to resume from can never run pickled code
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
         checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
         best = checkpoint.best_model_path if checkpoint is not None else ""
