@@ -175,6 +175,8 @@ class InMemoryDataModule(SplitDataModule):
     normalised as training saw them."""
     pixel_std: Sequence[float] | None = None
     """Image data: the per-channel standard deviation the pixels are divided by (None: 1)."""
+    resizes_images = False
+    """Whether the data module resizes image files to the model's size (then so does ``senn-explain``)."""
 
     def __init__(
         self,

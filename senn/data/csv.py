@@ -109,7 +109,7 @@ class CSVDataModule(InMemoryDataModule):
             raise ValueError("data=csv needs data.path=<your .csv or .parquet file> and data.target=<column>")
         if missing not in MISSING_POLICIES:
             raise ValueError(f"data.missing={missing!r}: must be one of {list(MISSING_POLICIES)}")
-        if task not in (None, "binary", "multiclass", "regression"):
+        if task not in (None, "regression"):
             raise ValueError(f"data.task={task!r}: must be null (classification from the target) or regression")
         if not 0 < test_fraction < 1 or test_fraction + self.val_fraction >= 1:
             raise ValueError(f"data.test_fraction={test_fraction} and data.val_fraction={self.val_fraction} must be "

@@ -28,7 +28,7 @@ def read_image(path: str | Path, image_size: int, channels: int) -> torch.Tensor
         if image.size != (image_size, image_size):
             image = image.resize((image_size, image_size), Image.Resampling.BILINEAR)
         array = np.asarray(image, dtype=np.float32) / 255
-    return torch.from_numpy(array.copy()).reshape(image_size, image_size, channels).permute(2, 0, 1)
+    return torch.from_numpy(array).reshape(image_size, image_size, channels).permute(2, 0, 1)
 
 
 class ImageFiles(Dataset):
@@ -100,6 +100,7 @@ class ImageFolderDataModule(SplitDataModule):
 
     feature_names = None
     concept_names = None
+    resizes_images = True
 
     def __init__(
         self,

@@ -115,22 +115,21 @@ class Explanation:
         concept (name, value, relevance, contribution), ranked by the size of its contribution."""
         records = []
         names = self.concept_labels
-        for i in range(len(self)):
-            prediction = int(self.prediction[i]) if self.task != "regression" else 0
-            target = int(self.target[i])
-            values, relevances = self.concepts[i].tolist(), self.target_relevances[i].tolist()
-            contributions = self.target_contributions[i].tolist()
-            order = sorted(range(len(names)), key=lambda k: -abs(contributions[k]))
+        values, relevances = self.concepts.tolist(), self.target_relevances.tolist()  # (B, K) each, computed once
+        contributions = self.target_contributions.tolist()
+        predicted_p, target_p = self.prediction_probabilities.tolist(), self.target_probabilities.tolist()
+        for i, (prediction, target) in enumerate(zip(self.prediction.tolist(), self.target.tolist(), strict=True)):
+            order = sorted(range(len(names)), key=lambda k: -abs(contributions[i][k]))
             records.append({
-                "prediction": self.class_label(prediction, positive=prediction == 1) if self.task != "regression"
-                else float(self.prediction[i]),
-                "prediction_probability": float(self.prediction_probabilities[i]),
+                "prediction": float(prediction) if self.task == "regression"
+                else self.class_label(int(prediction), positive=prediction == 1),
+                "prediction_probability": predicted_p[i],
                 "explained": self.class_label(target),
-                "explained_probability": float(self.target_probabilities[i]),
+                "explained_probability": target_p[i],
                 "explained_logit": float(self.logits[i, target]),
                 **({"input": self.raw_inputs[i]} if self.raw_inputs is not None else {}),
-                "concepts": [{"name": names[k], "value": values[k], "relevance": relevances[k],
-                              "contribution": contributions[k]} for k in order],
+                "concepts": [{"name": names[k], "value": values[i][k], "relevance": relevances[i][k],
+                              "contribution": contributions[i][k]} for k in order],
             })  # fmt: skip
         return records
 

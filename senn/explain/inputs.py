@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 
 from senn.data.image_folder import read_image
 from senn.data.preprocessing import TablePreprocessor
@@ -116,7 +116,7 @@ def _images(paths: list[str], module: Any) -> tuple[torch.Tensor, list[str]]:
         raise InputError(f"the model takes inputs of shape {shape}, not images: pass a CSV of rows or indices")
     channels, height, width = shape
     mean, std = _normalisation(module.data_config, channels)
-    resizes = str((module.data_config or {}).get("_target_", "")).endswith("ImageFolderDataModule")  # as trained
+    resizes = getattr(_data_class(module.data_config), "resizes_images", False)  # as training read them
     images = []
     for path in paths:
         try:
@@ -135,9 +135,12 @@ def _normalisation(data_config: dict[str, Any] | None, channels: int) -> tuple[t
     mean, std = [0.0] * channels, [1.0] * channels
     if data_config is not None and data_config.get("mean") is not None:  # fitted on the training split
         mean, std = data_config["mean"], data_config["std"]
-    elif data_config is not None:  # a preset's constants
-        from hydra.utils import get_class
-
-        cls = get_class(data_config["_target_"])
+    else:  # a preset's constants
+        cls = _data_class(data_config)
         mean, std = list(getattr(cls, "pixel_mean", None) or mean), list(getattr(cls, "pixel_std", None) or std)
     return torch.tensor(mean).view(-1, 1, 1), torch.tensor(std).view(-1, 1, 1)
+
+
+def _data_class(data_config: dict[str, Any] | None) -> type | None:
+    """The data module class a checkpoint's data config names (None without one)."""
+    return get_class(data_config["_target_"]) if data_config is not None else None

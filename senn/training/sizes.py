@@ -27,7 +27,7 @@ def _unset(node: DictConfig, key: str) -> bool:
 def _concept_count(conceptizer: DictConfig) -> int | None:
     """K of a conceptizer config: its ``num_concepts`` (identity: its ``in_features``) plus the bias concept."""
     key = "num_concepts" if "num_concepts" in conceptizer else "in_features"
-    if _unset(conceptizer, key) or key not in conceptizer:
+    if key not in conceptizer or _unset(conceptizer, key):
         return None
     return int(conceptizer[key]) + int(bool(conceptizer.get("bias", False)))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import urllib.error
 import urllib.request
@@ -17,13 +16,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from senn.data import InMemoryDataModule
 from senn.training.base import ClassifierModule
 from senn.training.checkpointing import resume_path
 from senn.training.sizes import check_compatible
 from senn.training.validation import validate_config
-
-log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
@@ -33,13 +29,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best checkpoint scored), so a sweeper can optimise it; ``test/...`` entries come from testing
     that checkpoint.
     """
-    filled = validate_config(cfg)  # every config mistake, before any data is read or weights allocated
-    if filled:
-        log.info("from the data: %s", " ".join(filled))
+    datamodule = validate_config(cfg)  # every config mistake before training; fills what the data determines
     ckpt_path = resume_path(cfg)  # ckpt_path=last: this run folder's last.ckpt, or a clear refusal
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     pl.seed_everything(cfg.seed, workers=True)
-    datamodule: InMemoryDataModule = instantiate(cfg.data)
     module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)

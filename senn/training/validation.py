@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 from senn.training.sizes import check_compatible, fill_from_data
 
 Rule = tuple[Callable[[Any], bool], str]
+log = logging.getLogger(__name__)
 
 
 def _positive_int(v: Any) -> bool:
@@ -144,11 +146,11 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
                 value = err
             if isinstance(value, DictConfig | ListConfig) and key != "devices":
                 continue
-            if value is None or isinstance(value, InterpolationResolutionError):
-                if not unset_ok and key in DATA_KEYS and path.startswith("model"):
+            unset = value is None or isinstance(value, InterpolationResolutionError)
+            if unset and key in DATA_KEYS:
+                if not unset_ok and path.startswith("model"):
                     problems.append(f"{path}.{key} is unset and the data does not determine it: set it")
-                if not unset_ok or key in DATA_KEYS:
-                    continue
+                continue
             check, allowed = rule
             if not check(value):
                 problems.append(f"{path}.{key}={value!r}: must be {allowed}")
@@ -159,12 +161,12 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
     return problems
 
 
-def validate_config(cfg: DictConfig) -> list[str]:
+def validate_config(cfg: DictConfig) -> SplitDataModule:
     """Raise :class:`ConfigError` naming every invalid value of a ``senn-train`` config; fill in what the data
-    determines.
+    determines; return the data module it built (training uses it, so a table is read once).
 
     Model sizes and names the config leaves null are set from the data module, in place (see
-    :func:`~senn.training.sizes.fill_from_data`); the settings made are returned. Reads no data
+    :func:`~senn.training.sizes.fill_from_data`; the settings made are logged). Reads no data
     (except a user's table, whose columns are its shape, and whose problems are reported as a
     :class:`~senn.data.csv.DataError`) and allocates no weights: the model is dry-run on the
     ``meta`` device.
@@ -174,6 +176,8 @@ def validate_config(cfg: DictConfig) -> list[str]:
         raise ConfigError(problems)
     datamodule = _instantiate_or_report(cfg.data)  # declares its shapes; reads nothing (tables: reads them)
     filled = fill_from_data(cfg.model, datamodule)
+    if filled:
+        log.info("from the data: %s", " ".join(filled))
     problems = _schema_problems(cfg, unset_ok=False)  # the filled values obey the rules too
     task = OmegaConf.select(cfg, "model.aggregator.task") or OmegaConf.select(cfg, "model.task")
     if task == "regression" and str(cfg.get("monitor", "")).endswith("/acc"):
@@ -188,7 +192,7 @@ def validate_config(cfg: DictConfig) -> list[str]:
     except Exception as err:  # Hydra wraps the constructors' own errors; keep their message
         cause = err.__cause__ if err.__cause__ is not None else err
         raise ConfigError([str(cause)]) from err
-    return filled
+    return datamodule
 
 
 def _instantiate_or_report(data: DictConfig) -> SplitDataModule:
