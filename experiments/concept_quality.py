@@ -230,7 +230,8 @@ def main() -> None:
         "",
         f"`python experiments/concept_quality.py`: {len(results)} runs (train, test, score) on the 2-core CPU, "
         f"{compute:.0f} min of run time in all, two runs at a time with one thread each: the default protocol's "
-        f"{len(default)} runs {sum(r['seconds'] for r in default) / 60:.0f} min (two at a time: about half that on the clock, an estimate; the protocol was not timed in one go), "
+        f"{len(default)} runs {sum(r['seconds'] for r in default) / 60:.0f} min (two at a time: about half that "
+        "on the clock, an estimate; the protocol was not timed in one go), "
         f"the ablation rows (`--rows {' '.join(ABLATIONS)}`) {ablations:.0f} min (this invocation: "
         f"{(time.perf_counter() - start) / 60:.0f} min, runs found in `outputs/concepts/` reused). Test split; "
         "mean ± std over seeds, `(n = 1)` where only one seed ran. Columns: task accuracy; mean matched AUC of "
