@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from senn.cli import config_dir
 from senn.explain import explain
 from senn.explain.explanation import Explanation
-from senn.explain.inputs import read_inputs, split_inputs
+from senn.explain.inputs import read_inputs, recorded_data
 from senn.explain.plots import plot_explanation
 from senn.explain.prototypes import Prototypes, concept_prototypes
 from senn.training import SENNModule, load_checkpoint
@@ -36,7 +36,8 @@ def class_index(target: str | int | None, explanation_names: tuple[str, ...] | N
 def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
     """Each concept's top training examples, shown beside its bar (None when the training data is not here)."""
     try:
-        x = split_inputs(module, "train", cfg.get("data_dir"))[:1000]
+        data = recorded_data(module, "train", cfg.get("data_dir"))
+        x, _ = data.take("train", range(min(1000, data.split_size("train"))))
     except (ValueError, FileNotFoundError) as err:
         log.warning("no concept thumbnails: the training data is not available (%s)", err)
         return None

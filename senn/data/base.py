@@ -148,6 +148,19 @@ class SplitDataModule(pl.LightningDataModule):
         """Test batches in order."""
         return self._loader("test", shuffle=False)
 
+    def split_size(self, split: str) -> int:
+        """Number of examples in ``split`` (without reading them where the data streams from disk)."""
+        self.setup()
+        return len(self.splits[split][0])
+
+    def take(self, split: str, indices: torch.Tensor | Sequence[int]) -> Split:
+        """The inputs and labels at ``indices`` of ``split``: evaluation, explanation and prototypes read
+        only these, so a split larger than memory can be evaluated."""
+        self.setup()
+        x, y = self.splits[split]
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return x[index], y[index]
+
 
 class InMemoryDataModule(SplitDataModule):
     """Base class: subclasses implement :meth:`load`; this class splits, serves and describes the data.

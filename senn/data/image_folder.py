@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,8 @@ class ImageFiles(Dataset):
 
 
 class _LazySplits(Mapping):
-    """``splits[name]`` loads a whole split into memory on first use (evaluation, explanation, prototypes);
-    training never does: its loaders stream from disk."""
+    """``splits[name]`` loads a whole split into memory on first use (concept metrics of small data);
+    training streams from disk and evaluation reads only its sample (:meth:`ImageFolderDataModule.take`)."""
 
     def __init__(self, owner: ImageFolderDataModule) -> None:
         self.owner = owner
@@ -59,9 +59,7 @@ class _LazySplits(Mapping):
         if name not in self.owner.files:
             raise KeyError(name)
         if name not in self.loaded:
-            dataset = self.owner.dataset(name)
-            items = [dataset[i] for i in range(len(dataset))]
-            self.loaded[name] = torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
+            self.loaded[name] = self.owner.take(name, range(self.owner.split_size(name)))
         return self.loaded[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -81,7 +79,7 @@ class ImageFolderDataModule(SplitDataModule):
     2,000 training images unless ``mean`` / ``std`` are given; ``senn-train`` stores them in the
     checkpoint). Files stay on disk: the loaders read them in ``num_workers`` processes, with the
     in-memory modules' guarantees (the order depends only on (seed, epoch), DDP shards it, a resume
-    sees the same batches). ``splits[name]`` loads one whole split into memory for evaluation.
+    sees the same batches). Evaluation and explanation read only the images they use (:meth:`take`).
     Unreadable files are listed, all of them, before any training.
 
     Args:
@@ -230,6 +228,19 @@ class ImageFolderDataModule(SplitDataModule):
         labels = labels if self.task == "multiclass" else [float(v) for v in labels]
         return ImageFiles(paths, labels, self.image_size, self.channels, torch.tensor(self.mean),
                           torch.tensor(self.std))  # fmt: skip
+
+    def split_size(self, split: str) -> int:
+        """Number of images in ``split`` (no file is read)."""
+        self._list()
+        return len(self.files[split][0])
+
+    def take(self, split: str, indices: torch.Tensor | Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The normalised images and labels at ``indices`` of ``split``, read from disk (only these)."""
+        dataset = self.dataset(split)
+        items = [dataset[i] for i in torch.as_tensor(indices, dtype=torch.long).tolist()]
+        if not items:
+            return torch.empty(0, *self.input_shape), torch.empty(0)
+        return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         """Batches of one split read from disk, in the (seed, epoch) order of the in-memory modules."""

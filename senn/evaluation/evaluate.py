@@ -18,7 +18,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from senn.data import InMemoryDataModule
+from senn.data.base import SplitDataModule
 from senn.evaluation.concepts import ConceptQuality, concept_quality
 from senn.evaluation.report import write_report
 from senn.explain import explain
@@ -46,6 +46,10 @@ from senn.training import PlainModule, SENNModule, load_checkpoint
 SENN_NAME = "senn"
 
 
+MEDIAN_SAMPLE = 10_000
+"""Training examples whose feature medians are the removal baseline of identity concepts."""
+
+
 def summarize(values: np.ndarray) -> dict[str, float]:
     """Median, mean, quartiles and count of the finite values."""
     finite = values[np.isfinite(values)]
@@ -56,7 +60,7 @@ def summarize(values: np.ndarray) -> dict[str, float]:
             "n": len(finite)}  # fmt: skip
 
 
-def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> InMemoryDataModule:
+def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataModule:
     """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it."""
     config = OmegaConf.to_container(cfg.data, resolve=True) if cfg.get("data") is not None else data_config
     if config is None:
@@ -73,12 +77,14 @@ def _stability_view(explainer: Explainer, cfg: DictConfig) -> Explainer:
     return max_normalised(explainer) if cfg.stability.get("normalise") else explainer
 
 
-def _senn_results(module: SENNModule, x: torch.Tensor, train_x: torch.Tensor, cfg: DictConfig) -> dict[str, Any]:
+def _senn_results(module: SENNModule, x: torch.Tensor, datamodule: SplitDataModule,
+                  cfg: DictConfig) -> dict[str, Any]:  # fmt: skip
     """The SENN's own faithfulness (concept removal) and stability (input and concept mode)."""
     senn, s = module.model, cfg.stability
     generator = torch.Generator().manual_seed(cfg.seed)
     baseline: float | torch.Tensor = 0.0
     if isinstance(senn.conceptizer, IdentityConceptizer):  # raw features are removed to their training medians
+        train_x, _ = datamodule.take("train", range(min(datamodule.split_size("train"), MEDIAN_SAMPLE)))
         baseline = concept_activations(senn, train_x).median(0).values
     start = time.perf_counter()
     explanation = explain(senn, x)
@@ -164,12 +170,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         raise ValueError(f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
                          "not a plain network (train one with experiment=<name>_plain)")  # fmt: skip
     datamodule = load_data(cfg, module.data_config)
-    x_all, y_all = datamodule.splits[cfg.split]
-    n = min(cfg.num_examples, len(x_all))
-    order = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(cfg.seed))[:n]
-    x, y = x_all[order], y_all[order]
+    size = datamodule.split_size(cfg.split)
+    n = min(cfg.num_examples, size)
+    order = torch.randperm(size, generator=torch.Generator().manual_seed(cfg.seed))[:n]
+    x, y = datamodule.take(cfg.split, order)  # only the evaluated examples are read
 
-    senn = _senn_results(module, x, datamodule.splits["train"][0], cfg)
+    senn = _senn_results(module, x, datamodule, cfg)
     methods: dict[str, dict[str, Any]] = {SENN_NAME: senn}
     if baseline is not None:
         methods.update(_posthoc_results(baseline, x, cfg))
@@ -199,8 +205,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)
         summary["concepts"] = quality.summary()
     p, prototypes = cfg.prototypes, None
-    if p.num_examples > 0 and x_all.dim() == 4:  # prototype pool: the first images of the evaluated split
-        pool = x_all[: p.num_examples]
+    if p.num_examples > 0 and x.dim() == 4:  # prototype pool: the first images of the evaluated split
+        pool, _ = datamodule.take(cfg.split, range(min(p.num_examples, size)))
         prototypes = concept_prototypes(module.model, pool, p.k, p.traversal_steps, p.feature_vis_steps)
         summary["concept_collapse"] = {"dead": prototypes.collapse.dead, "duplicates": prototypes.collapse.duplicates}
         if quality is not None:  # each learned concept titled with the true concept it matches best

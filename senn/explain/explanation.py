@@ -172,7 +172,8 @@ class Explanation:
                 lines.append(f"  … {len(rest)} more concepts, contributing {sum(c['contribution'] for c in rest):.4g}")
             total = sum(c["contribution"] for c in r["concepts"])
             summed = abs(total - r["explained_logit"]) <= 1e-4 * max(1.0, abs(total))
-            lines.append(f"  logit {r['explained_logit']:.4g}" + " = the sum of the contributions" * summed)
+            score = "output" if self.task == "regression" else "logit"
+            lines.append(f"  {score} {r['explained_logit']:.4g}" + " = the sum of the contributions" * summed)
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 

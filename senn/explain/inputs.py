@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from hydra.utils import get_class, instantiate
 
+from senn.data.base import SplitDataModule
 from senn.data.image_folder import read_image
 from senn.data.preprocessing import TablePreprocessor
 
@@ -69,8 +70,9 @@ def parse_input(spec: Any) -> tuple[str, Any]:
     return "images", paths
 
 
-def split_inputs(module: Any, split: str, data_dir: str | None = None) -> torch.Tensor:
-    """All inputs of a split of the data the checkpoint records (``data_dir``: where that data lives now)."""
+def recorded_data(module: Any, split: str, data_dir: str | None = None) -> SplitDataModule:
+    """The data module the checkpoint records, checked to have ``split`` (``data_dir``: where that data lives
+    now)."""
     if module.data_config is None:
         raise InputError("the checkpoint does not record its data set, so indices mean nothing: pass files")
     config = dict(module.data_config)
@@ -80,16 +82,17 @@ def split_inputs(module: Any, split: str, data_dir: str | None = None) -> torch.
     datamodule.setup()
     if split not in datamodule.splits:
         raise InputError(f"split={split!r}: the data has the splits {sorted(datamodule.splits)}")
-    return datamodule.splits[split][0]
+    return datamodule
 
 
 def _split_rows(indices: list[int], module: Any, split: str, data_dir: str | None) -> tuple[torch.Tensor, list[str]]:
-    """Rows of a split of the data the checkpoint records."""
-    x = split_inputs(module, split, data_dir)
-    bad = [i for i in indices if not -len(x) <= i < len(x)]
+    """Rows of a split of the data the checkpoint records (only these are read)."""
+    datamodule = recorded_data(module, split, data_dir)
+    size = datamodule.split_size(split)
+    bad = [i for i in indices if not -size <= i < size]
     if bad:
-        raise InputError(f"indices {bad} are outside the {split} split's {len(x)} rows")
-    return x[indices], [f"{split}[{i}]" for i in indices]
+        raise InputError(f"indices {bad} are outside the {split} split's {size} rows")
+    return datamodule.take(split, [i % size for i in indices])[0], [f"{split}[{i}]" for i in indices]
 
 
 def _table_rows(path: Path, preprocessor: TablePreprocessor) -> tuple[torch.Tensor, list[str]]:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.loggers import WandbLogger
 
+from senn.data.base import SplitDataModule
 from senn.explain import explain
 from senn.explain.plots import plot_explanation, plot_prototypes
 from senn.explain.prototypes import concept_prototypes
@@ -48,7 +50,7 @@ class ExplanationLogger(pl.Callback):
             return
         if (epoch + 1) % self.every_n_epochs:
             return
-        x = self._validation_inputs(trainer)
+        x = self._validation_inputs(trainer, max(self.num_examples, self.prototype_pool))
         if x is None:
             return
         x = x.to(pl_module.device)
@@ -76,11 +78,11 @@ class ExplanationLogger(pl.Callback):
                                  caption=[p.stem for p in paths])  # fmt: skip
 
     @staticmethod
-    def _validation_inputs(trainer: pl.Trainer):
-        """The validation inputs: the data module's in-memory split, else the first validation batch."""
-        splits = getattr(trainer.datamodule, "splits", None)
-        if splits and "val" in splits:
-            return splits["val"][0]
+    def _validation_inputs(trainer: pl.Trainer, n: int) -> torch.Tensor | None:
+        """The first ``n`` validation inputs of a senn data module, else the first validation batch."""
+        datamodule = trainer.datamodule
+        if isinstance(datamodule, SplitDataModule):
+            return datamodule.take("val", range(min(n, datamodule.split_size("val"))))[0]
         loaders = trainer.val_dataloaders
         loader = loaders[0] if isinstance(loaders, list) else loaders
         return next(iter(loader))[0] if loader is not None else None

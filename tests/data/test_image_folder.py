@@ -10,8 +10,11 @@ import torch
 from PIL import Image
 
 from senn.data import DataError, ImageFolderDataModule
+from senn.data.image_folder import _LazySplits
+from senn.evaluation import evaluate
 from senn.explain.inputs import read_inputs
 from senn.training import load_checkpoint, train
+from tests.evaluation.conftest import FAST, evaluate_cfg
 from tests.training.test_configs import compose_train
 
 
@@ -77,8 +80,23 @@ def test_a_csv_of_paths_with_its_own_split(tmp_path):
     assert [len(dm.files[s][0]) for s in ("train", "val", "test")] == [6, 3, 3]
 
 
-def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path):
-    """Sizes and classes from the folder; the normalisation travels in the checkpoint to explain a file."""
+def test_take_reads_only_the_requested_images(tmp_path):
+    dm = ImageFolderDataModule(path=str(image_tree(tmp_path / "img")), image_size=8, num_workers=0)
+    assert dm.split_size("test") == 3
+    x, y = dm.take("test", [2, 0])
+    assert not dm.splits.loaded  # nothing else was loaded
+    whole_x, whole_y = dm.splits["test"]
+    assert torch.equal(x, whole_x[[2, 0]]) and torch.equal(y, whole_y[[2, 0]])
+
+
+def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypatch):
+    """Sizes and classes from the folder; the normalisation travels in the checkpoint to explain a file.
+    Neither training (with its explanation callback) nor evaluation loads a whole split into memory."""
+
+    def whole_split(self, name):
+        raise AssertionError(f"the whole {name} split was loaded into memory")
+
+    monkeypatch.setattr(_LazySplits, "__getitem__", whole_split)
     root = image_tree(tmp_path / "img")
     cfg = compose_train([
         "data=image_folder", f"data.path={root}", "data.image_size=12", "data.channels=1", "data.num_workers=0",
@@ -89,7 +107,8 @@ def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path):
         f"output_dir={tmp_path / 'run'}",
     ])  # fmt: skip
     train(cfg)
-    module = load_checkpoint(json.loads((tmp_path / "run" / "metrics.json").read_text())["best_checkpoint"])
+    module_path = json.loads((tmp_path / "run" / "metrics.json").read_text())["best_checkpoint"]
+    module = load_checkpoint(module_path)
     assert module.model.class_names == ["centre", "left", "top"] and len(module.data_config["mean"]) == 1
     assert list((tmp_path / "run" / "explanations").rglob("explanation_1.png"))  # the callback drew it
     dm = ImageFolderDataModule(**{k: v for k, v in module.data_config.items() if k != "_target_"})
@@ -97,3 +116,5 @@ def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path):
     path = dm.files["test"][0][0]  # a 10 x 10 file: resized to 12 x 12 as in training, normalised the same
     from_file, _ = read_inputs([path], module)
     assert torch.allclose(from_file[0], dm.dataset("test")[0][0], atol=1e-6)
+    summary = evaluate(evaluate_cfg([f"ckpt_path={module_path}", f"output_dir={tmp_path / 'eval'}", *FAST]))
+    assert summary["num_examples"] == 3 and list((tmp_path / "eval" / "prototypes").glob("*.png"))

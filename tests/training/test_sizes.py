@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import matplotlib.pyplot as plt
 import pytest
 
 from senn.data.preprocessing import TablePreprocessor
+from senn.explain import explain
+from senn.explain.plots import plot_explanation
 from senn.training import load_checkpoint, train
 from senn.training.validation import ConfigError, validate_config
 from tests.data.test_csv import wine_frame
@@ -70,3 +73,14 @@ def test_a_regression_table_names_the_monitor_it_needs_then_trains(wine_csv, tmp
         validate_config(compose_train(table))
     metrics = train(compose_train([*table, "monitor=val/mse", "monitor_mode=min"]))
     assert "test/mse" in metrics and metrics["val/mse"] > 0  # the raw target: hundreds of units
+    module = load_checkpoint(json.loads((tmp_path / "run" / "metrics.json").read_text())["best_checkpoint"])
+    rows = TablePreprocessor.from_dict(module.preprocessing).transform(wine_frame().head(2))
+    explanation = explain(module, rows)
+    output = module.model(rows).logits[:, 0]
+    text = explanation.to_text(top=3)
+    assert f"example 0: output {float(output[0]):.4g}" in text and "predicted" not in text
+    assert "alcohol" in text and "proline" not in text  # the target is no feature
+    assert "logit" not in text and "output" in text.splitlines()[-1]
+    fig = plot_explanation(explanation, rows, 1)
+    assert fig.get_suptitle() == f"output {float(output[1]):.4g}"
+    plt.close(fig)
