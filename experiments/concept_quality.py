@@ -34,7 +34,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.evaluation.concepts import concept_quality
 from senn.evaluation.evaluate import matched_names
 from senn.metrics import local_lipschitz, senn_explainer

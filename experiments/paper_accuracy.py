@@ -7,7 +7,7 @@ Usage::
 
     SENN_DATA_DIR=../shared/data python experiments/paper_accuracy.py                 # all presets, seed 0
     python experiments/paper_accuracy.py --experiments compas breast_cancer --seeds 0 1 2
-    python experiments/paper_accuracy.py --experiments mnist --overrides model.robustness_estimator=projection
+    python experiments/paper_accuracy.py --experiments mnist --overrides model.robustness_estimator=exact
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.training import train
 
 RESULTS = Path(__file__).resolve().parent / "results"

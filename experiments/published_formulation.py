@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.losses import published_robustness_loss
 from senn.models import SENNOutput
 from senn.training import SENNModule, train

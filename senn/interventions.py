@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
 from senn.models import SENNOutput
+from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 
 
 def replace_concepts(
@@ -35,8 +35,8 @@ def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | tor
         x: one input or a batch (B, ...).
         concepts: concept index (0-based) -> value.
     """
-    senn = _as_senn(model)
-    x = check_inputs(x, senn.input_shape, _model_device(senn))
+    senn = as_senn(model)
+    x = check_inputs(x, senn.input_shape, model_device(senn))
     with eval_mode(senn):
         out = senn(x)
         b, k = out.concepts.shape

@@ -20,7 +20,7 @@ import tempfile
 import torch
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.evaluation import evaluate
 
 

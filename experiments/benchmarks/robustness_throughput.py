@@ -30,7 +30,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.losses import (
     classification_loss,
     published_robustness_loss,

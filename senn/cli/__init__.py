@@ -1,12 +1,31 @@
-"""Command-line entry points (Hydra applications)."""
+"""Command-line entry points (Hydra applications). They draw into files, never windows: importing this
+package selects matplotlib's Agg backend (the library itself leaves the backend to its user)."""
 
-from pathlib import Path
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import matplotlib
+
+from senn.config import config_dir
+
+matplotlib.use("Agg")
+
+__all__ = ["config_dir", "exit_on_user_errors"]
 
 
-def config_dir() -> str:
-    """Absolute path of the Hydra configs: packaged beside ``senn`` in a wheel, else the repository's."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "configs", package.parent / "configs"):
-        if (candidate / "train.yaml").exists():
-            return str(candidate)
-    raise FileNotFoundError(f"senn's configs are neither in {package / 'configs'} nor {package.parent / 'configs'}")
+@contextmanager
+def exit_on_user_errors(command: str, errors: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError),
+                        cleanup: Callable[[], None] | None = None) -> Iterator[None]:  # fmt: skip
+    """Turn ``errors`` a user can fix (config values, data, checkpoints, inputs) into one message on stderr
+    (``<command>: <error>``) and exit status 1, without a traceback; with ``SENN_TRACEBACK=1`` in the
+    environment they are raised as usual. ``cleanup`` runs before the exit."""
+    try:
+        yield
+    except errors as err:
+        if os.environ.get("SENN_TRACEBACK"):
+            raise
+        if cleanup is not None:
+            cleanup()
+        sys.exit(f"{command}: {err}")

@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Any
+
 import hydra
 from omegaconf import DictConfig
 
-from senn.cli import config_dir
-from senn.evaluation import evaluate
+from senn.cli import config_dir, exit_on_user_errors
+
+log = logging.getLogger("senn-evaluate")
+
+
+def closing_summary(summary: dict[str, Any], output_dir: str | Path) -> str:
+    """Where the report went and the headline figures of every method (medians over the evaluated inputs)."""
+    out = Path(output_dir)
+    lines = [f"report:  {out / 'report.html'}", f"metrics: {out / 'metrics.json'} and {out / 'per_example.csv'}",
+             f"{summary['num_examples']} {summary['split']} inputs; medians (faithfulness: higher is better, "
+             "stability: lower is better)"]  # fmt: skip
+    for method, entry in summary["methods"].items():
+        lines.append(f"  {method:>22}  accuracy {entry['accuracy']:.4f}  faithfulness "
+                     f"{entry['faithfulness']['median']:8.4f}  stability {entry['stability']['median']:10.4g}  "
+                     f"({entry['seconds']:.1f} s)")  # fmt: skip
+    concepts = summary.get("concepts")
+    if concepts:
+        lines.append(f"concepts: mean matched AUC {concepts['mean_matched_auc']:.3f}, oracle impurity "
+                     f"{concepts['oracle_impurity']:.3f}")  # fmt: skip
+    return "senn-evaluate finished\n  " + "\n  ".join(lines)
 
 
 @hydra.main(config_path=config_dir(), config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    """Evaluate the checkpoint ``cfg.ckpt_path`` and write the report."""
-    summary = evaluate(cfg)
-    for method, entry in summary["methods"].items():
-        print(f"{method:>22}  faithfulness {entry['faithfulness']['median']:8.4f}  "
-              f"stability {entry['stability']['median']:10.4g}  ({entry['seconds']:.1f} s)")  # fmt: skip
+    """Evaluate the checkpoint ``cfg.ckpt_path``, write the report and say where it is."""
+    from senn.evaluation import evaluate  # imported here so that `--help` stays fast
+
+    with exit_on_user_errors("senn-evaluate"):
+        summary = evaluate(cfg)
+    log.info(closing_summary(summary, cfg.output_dir))
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 import hydra
 import matplotlib.pyplot as plt
 from omegaconf import DictConfig
 
-from senn.cli import config_dir
+from senn.cli import config_dir, exit_on_user_errors
 from senn.explain import explain
 from senn.explain.explanation import Explanation
 from senn.explain.inputs import read_inputs, recorded_data
@@ -46,13 +45,13 @@ def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
 
 def run(cfg: DictConfig) -> Explanation:
     """Explain ``cfg.input`` with the checkpoint ``cfg.ckpt_path``; print and write the results."""
-    module = load_checkpoint(cfg.ckpt_path)
+    module = load_checkpoint(cfg.ckpt_path, cfg.get("device", "cpu"))
     if not isinstance(module, SENNModule):
         raise ValueError(f"{cfg.ckpt_path} holds a {type(module).__name__}, not a SENN: it explains nothing itself")
     x, sources = read_inputs(cfg.input, module, cfg.split, cfg.get("data_dir"))
     names = module.model.class_names
     target = class_index(cfg.get("target"), tuple(names) if names else None)
-    explanation = explain(module, x, target)
+    explanation = explain(module, x.to(module.device), target).cpu()
     records = [{"source": source, **record} for source, record in zip(sources, explanation.to_records(), strict=True)]
     if cfg.format == "json":
         print(json.dumps(records, indent=2))
@@ -75,10 +74,8 @@ def main(cfg: DictConfig) -> None:
     """Explain the inputs ``cfg.input`` with the checkpoint ``cfg.ckpt_path``."""
     if cfg.format == "json":  # stdout carries JSON only
         logging.disable(logging.INFO)
-    try:
+    with exit_on_user_errors("senn-explain"):  # inputs, targets, checkpoints: one message, no traceback
         run(cfg)
-    except (ValueError, FileNotFoundError) as err:  # inputs, targets, checkpoints: one line, no traceback
-        sys.exit(f"senn-explain: {err}")
 
 
 if __name__ == "__main__":

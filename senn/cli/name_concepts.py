@@ -6,8 +6,8 @@ senn-name-concepts outputs/mnist/<run>/checkpoints/last.ckpt "loop" "stroke" "ba
 from __future__ import annotations
 
 import argparse
-import sys
 
+from senn.cli import exit_on_user_errors
 from senn.training.naming import name_concepts
 
 
@@ -18,10 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="+", help="one name per concept, in order (concept 1 first)")
     parser.add_argument("--output", help="write a copy here instead of updating the checkpoint in place")
     args = parser.parse_args(argv)
-    try:
+    with exit_on_user_errors("senn-name-concepts"):
         path = name_concepts(args.ckpt_path, args.names, args.output)
-    except (ValueError, FileNotFoundError) as err:
-        sys.exit(f"senn-name-concepts: {err}")
     print(f"named {len(args.names)} concepts in {path}: {', '.join(args.names)}")
 
 

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> None:
         evaluate_runs(rows, args.evaluate_examples, args.evaluate_overrides, args.evaluation)
     paths = write_summary(rows, args.out or Path(args.directories[0]) / "summary")
     print(paths["summary"].read_text())
-    for name, path in paths.items():
-        print(f"{name}: {path}")
+    print(f"senn-sweep-summary finished ({len(rows)} runs)\n  "
+          + "\n  ".join(f"{name + ':':<9} {path}" for name, path in paths.items()))  # fmt: skip
 
 
 if __name__ == "__main__":

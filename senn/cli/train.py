@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from senn.cli import config_dir
+from senn.cli import config_dir, exit_on_user_errors
 
 
 def remove_if_unused(run_dir: Path) -> None:
@@ -30,20 +29,18 @@ def main(cfg: DictConfig) -> float | tuple[float, ...]:
     from senn.training import train  # imported here so that `--help` stays fast
     from senn.training.validation import ConfigError
 
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN  # a sweep records a failed job and goes on
+    errors = () if multirun else (ConfigError, DataError, DataNotFoundError)  # the user can fix these: say how
     try:
-        metrics = train(cfg)
-        if cfg.get("objectives"):
-            return tuple(metrics[name] for name in cfg.objectives)
-        return metrics[cfg.monitor]
-    except (ConfigError, DataError, DataNotFoundError) as err:  # the user can fix these: say how, not where
-        if os.environ.get("SENN_TRACEBACK") or HydraConfig.get().mode == RunMode.MULTIRUN:
-            raise  # a sweep records the failed job and goes on
-        remove_if_unused(Path(cfg.output_dir))
-        sys.exit(f"senn-train: {err}\n(nothing was trained; SENN_TRACEBACK=1 shows where the error was raised)")
+        with exit_on_user_errors("senn-train", errors, cleanup=lambda: remove_if_unused(Path(cfg.output_dir))):
+            metrics = train(cfg)
     except SIGTERMException:
         print(f"senn-train: stopped by SIGTERM. Resume from the last epoch's checkpoint with the same overrides and "
               f"hydra.run.dir={cfg.output_dir} ckpt_path=last", file=sys.stderr)  # fmt: skip
         sys.exit(143)
+    if cfg.get("objectives"):
+        return tuple(metrics[name] for name in cfg.objectives)
+    return metrics[cfg.monitor]
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 from typing import ClassVar
 
@@ -84,7 +85,7 @@ class CIFAR10DataModule(InMemoryDataModule):
             try:
                 CIFAR10(str(self.data_dir), train=True, download=True)
             except Exception as err:  # no network, server down, ...
-                print(f"CIFAR-10 download failed: {err}")
+                warnings.warn(f"CIFAR-10 download failed ({err}); looking for the files already there", stacklevel=2)
         missing = [name for name in BATCH_MD5 if not (folder / name).exists()]
         if missing:
             raise DataNotFoundError(

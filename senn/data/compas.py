@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,7 @@ class COMPASDataModule(TabularDataModule):
                 with urllib.request.urlopen(URL, timeout=20) as response:
                     path.write_bytes(response.read())
             except OSError as err:
-                print(f"COMPAS download failed: {err}")
+                warnings.warn(f"COMPAS download failed ({err}); looking for the files already there", stacklevel=2)
         if not path.exists():
             raise DataNotFoundError(
                 missing_data_message(

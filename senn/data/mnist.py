@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_md5, missing_data_message
 
 MEAN, STD = 0.1307, 0.3081
@@ -45,7 +47,7 @@ class MNISTDataModule(InMemoryDataModule):
             try:
                 MNIST(str(self.data_dir), train=True, download=True)
             except Exception as err:  # no network, server down, ...
-                print(f"MNIST download failed: {err}")
+                warnings.warn(f"MNIST download failed ({err}); looking for the files already there", stacklevel=2)
         missing = [name for name in RAW_MD5 if not (raw / name).exists()]
         if missing:
             raise DataNotFoundError(

@@ -8,7 +8,6 @@ from typing import Any
 import torch
 
 from senn.data import InMemoryDataModule
-from senn.explain.explanation import _model_device, eval_mode
 from senn.metrics import (
     ConceptAlignment,
     DCIScores,
@@ -22,6 +21,7 @@ from senn.metrics import (
     oracle_impurity,
 )
 from senn.models.conceptizers import concepts_are_probabilities
+from senn.models.utils import eval_mode, model_device
 from senn.training import SENNModule
 
 
@@ -112,7 +112,7 @@ def concept_quality(
         dci=dci(h, factors, seed=seed) if factors is not None and h.shape[1] >= 2 else None,
         completeness=completeness,
         accuracy=accuracy,
-        interventions=intervention_curve(senn, x.to(_model_device(senn)), y, true, matching, values, seed=seed),
+        interventions=intervention_curve(senn, x.to(model_device(senn)), y, true, matching, values, seed=seed),
         concept_names=list(datamodule.concept_names or [f"concept {j + 1}" for j in range(m)]),
         learned_names=list(senn.concept_names or [f"concept {i + 1}" for i in range(h.shape[1])]),
     )
@@ -121,7 +121,7 @@ def concept_quality(
 @torch.no_grad()
 def _outputs(senn: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """Concepts (N, K) and logits (N, C) of a whole split on the CPU, computed in eval mode on the model's device."""
-    device = _model_device(senn)
+    device = model_device(senn)
     with eval_mode(senn):
         outputs = [senn(chunk.to(device)) for chunk in x.split(batch_size)]
     return torch.cat([o.concepts.cpu() for o in outputs]), torch.cat([o.logits.cpu() for o in outputs])

@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from senn.data.base import SplitDataModule
 from senn.evaluation.concepts import ConceptQuality, concept_quality
 from senn.evaluation.report import write_report
-from senn.explain import explain
+from senn.explain import Explanation, explain
 from senn.explain.plots import (
     plot_attributions,
     plot_concept_alignment,
@@ -30,22 +30,27 @@ from senn.explain.plots import (
     plot_metric_boxes,
     save_prototype_figures,
 )
-from senn.explain.posthoc import Explainer, patch_size, posthoc_explainer
+from senn.explain.posthoc import SENNLogits, concept_layer_explainer, patch_size, posthoc_explainer
 from senn.explain.prototypes import Prototypes, concept_activations, concept_prototypes
 from senn.metrics import (
+    Explainer,
     concept_faithfulness,
     concept_lipschitz,
     feature_faithfulness,
     local_lipschitz,
-    max_normalised,
+    normalised,
     senn_explainer,
+    senn_input_explainer,
 )
 from senn.models import IdentityConceptizer
+from senn.models.utils import resolve_device
 from senn.training import PlainModule, SENNModule, load_checkpoint
 
 SENN_NAME = "senn"
 
 
+CONCEPT_SPACE = "concept space (K entries per explanation)"
+INPUT_SPACE = "input space (one entry per input feature)"
 MEDIAN_SAMPLE = 10_000
 """Training examples whose feature medians are the removal baseline of identity concepts."""
 
@@ -73,8 +78,34 @@ def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataM
 
 
 def _stability_view(explainer: Explainer, cfg: DictConfig) -> Explainer:
-    """The explainer whose stability is measured: as is, or max-normalised (``stability.normalise=true``)."""
-    return max_normalised(explainer) if cfg.stability.get("normalise") else explainer
+    """The explainer whose stability is measured, normalised as ``stability.normalise`` says (none | max | unit;
+    the former booleans read as max / none)."""
+    how = cfg.stability.get("normalise", "none")
+    return normalised(explainer, {True: "max", False: "none"}.get(how, how))
+
+
+def _like_for_like(module: SENNModule, x: torch.Tensor, target: torch.Tensor, cfg: DictConfig) -> dict[str, Any]:
+    """Stability of explanations that live in the same space, all of the same SENN: its θ against Captum's
+    attributions to its concepts (K numbers each), and θ mapped to the input (θᵀ J_x h) against Captum's
+    attributions to its pixels / features (x's shape). ``target``: the explained output column."""
+    senn, s, c = module.model, cfg.stability, cfg.like_for_like
+    spaces = {
+        CONCEPT_SPACE: {SENN_NAME: senn_explainer(senn),
+                        **{m: concept_layer_explainer(m, senn) for m in c.concept_methods}},
+        INPUT_SPACE: {SENN_NAME: senn_input_explainer(senn),
+                      **{m: posthoc_explainer(m, SENNLogits(senn), tuple(x.shape[1:])) for m in c.input_methods}},
+    }  # fmt: skip
+    results: dict[str, Any] = {}
+    for space, explainers in spaces.items():
+        results[space] = {}
+        for name, explainer in explainers.items():
+            start = time.perf_counter()
+            generator = torch.Generator().manual_seed(cfg.seed)
+            values = local_lipschitz(_stability_view(explainer, cfg), x, target, s.epsilon, "sampling", s.budget,
+                                     s.norm, generator=generator)  # fmt: skip
+            results[space][name] = {"stability": summarize(values.cpu().numpy()),
+                                    "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+    return results
 
 
 def _senn_results(module: SENNModule, x: torch.Tensor, datamodule: SplitDataModule,
@@ -102,7 +133,7 @@ def _senn_results(module: SENNModule, x: torch.Tensor, datamodule: SplitDataModu
     generator = torch.Generator().manual_seed(cfg.seed)
     result["stability_gradient"] = local_lipschitz(explainer, x, target, s.epsilon, "gradient", s.budget, s.norm,
                                                    generator=generator)  # fmt: skip
-    result["explanation"] = explanation
+    result["explanation"], result["target"] = explanation, target
     return result
 
 
@@ -114,11 +145,6 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
         logits = net(x)
     target = (logits[:, 0] > 0).long() if net.task == "binary" else logits.argmax(1)
 
-    def two_logits(inputs: torch.Tensor) -> torch.Tensor:  # one binary logit z as softmax logits (−z/2, z/2)
-        z = net(inputs)
-        return torch.cat([-z, z], 1) / 2
-
-    forward = two_logits if net.task == "binary" else net
     classes = target if net.task != "binary" else torch.zeros_like(target)  # a single logit: explain it
     group = patch_size(tuple(x.shape[1:])) if x.dim() == 4 else 1
     results = {}
@@ -130,9 +156,8 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
             attributions_of_target = attributions * (2 * target - 1).view(-1, *[1] * (x.dim() - 1))
         else:
             attributions_of_target = attributions
-        faithfulness = feature_faithfulness(
-            forward, x, attributions_of_target, target, cfg.faithfulness.feature_baseline, group
-        )
+        faithfulness = feature_faithfulness(net, x, attributions_of_target, target, cfg.faithfulness.feature_baseline,
+                                            group)  # fmt: skip
         generator = torch.Generator().manual_seed(cfg.seed)
         stability = local_lipschitz(_stability_view(explainer, cfg), x, classes, s.epsilon, "sampling", s.budget,
                                     s.norm, generator=generator)  # fmt: skip
@@ -144,6 +169,11 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
             "seconds": time.perf_counter() - start,
         }
     return results
+
+
+def _on_cpu(result: dict[str, Any]) -> dict[str, Any]:
+    """A method's results with every tensor on the CPU, for summaries, files and figures."""
+    return {k: v.cpu() if isinstance(v, torch.Tensor | Explanation) else v for k, v in result.items()}
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -161,11 +191,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    module = load_checkpoint(cfg.ckpt_path)
+    device = resolve_device(cfg.get("device", "cpu"))
+    module = load_checkpoint(cfg.ckpt_path, device)
     if not isinstance(module, SENNModule):
         raise ValueError(f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; "
                          "pass plain-network checkpoints as baseline_ckpt_path")  # fmt: skip
-    baseline = load_checkpoint(cfg.baseline_ckpt_path) if cfg.get("baseline_ckpt_path") else None
+    baseline = load_checkpoint(cfg.baseline_ckpt_path, device) if cfg.get("baseline_ckpt_path") else None
     if baseline is not None and not isinstance(baseline, PlainModule):
         raise ValueError(f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
                          "not a plain network (train one with experiment=<name>_plain)")  # fmt: skip
@@ -175,10 +206,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     order = torch.randperm(size, generator=torch.Generator().manual_seed(cfg.seed))[:n]
     x, y = datamodule.take(cfg.split, order)  # only the evaluated examples are read
 
-    senn = _senn_results(module, x, datamodule, cfg)
+    senn = _on_cpu(_senn_results(module, x.to(device), datamodule, cfg))
     methods: dict[str, dict[str, Any]] = {SENN_NAME: senn}
     if baseline is not None:
-        methods.update(_posthoc_results(baseline, x, cfg))
+        methods.update({k: _on_cpu(v) for k, v in _posthoc_results(baseline, x.to(device), cfg).items()})
 
     summary: dict[str, Any] = {
         "ckpt_path": str(cfg.ckpt_path),
@@ -200,6 +231,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             if extra in result:
                 entry[extra] = summarize(result[extra].numpy())
         summary["methods"][name] = entry
+    if cfg.get("like_for_like") is not None:  # stability within one space, on the same SENN
+        summary["like_for_like"] = _like_for_like(module, x.to(device), senn["target"].to(device), cfg)
     quality = None
     if cfg.split in datamodule.concepts:  # data with annotated concepts: the concept section, on the whole split
         quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)

@@ -42,6 +42,20 @@ def metrics_table(summary: Mapping[str, Any]) -> str:
     return '<table id="metrics">' + "".join(rows) + "</table>"
 
 
+def like_for_like_table(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """The like-for-like stability results (space -> method -> stability) as HTML, with each method's ratio to
+    the SENN's median in the same space."""
+    rows = ["<tr><th>space</th><th>explanation</th><th>stability ↓</th><th>× the SENN's</th><th>seconds</th></tr>"]
+    for space, methods in results.items():
+        own = methods["senn"]["stability"]["median"]
+        for method, entry in methods.items():
+            ratio = entry["stability"]["median"] / own if own > 0 else float("nan")
+            rows.append(f"<tr><td>{html.escape(space)}</td><td>{html.escape(method)}</td>"
+                        f"<td>{_cell(entry['stability'])}</td><td>{ratio:.3g}</td>"
+                        f"<td>{entry['seconds']:.1f}</td></tr>")  # fmt: skip
+    return '<table id="like-for-like">' + "".join(rows) + "</table>"
+
+
 def concept_table(concepts: Mapping[str, Any]) -> str:
     """The concept-quality numbers of ``metrics.json`` as HTML."""
     matched = ", ".join(
@@ -91,7 +105,16 @@ def write_report(path: str | Path, summary: Mapping[str, Any], figures: Mapping[
         f"points of the {s['norm']} ball of radius {s['epsilon']} (concept mode: ‖θ(x)−θ(x′)‖ / ‖h(x)−h(x′)‖; "
         "gradient ascent: the same budget of projected ascent steps). Every estimate is a lower bound.</p>",
         metrics_table(summary),
+        f"<p>Stability normalisation: <code>{html.escape(str(s.get('normalise')))}</code>. The SENN's θ has K "
+        "entries, a post-hoc attribution one per input feature: the table above compares different spaces "
+        "(and, with a baseline, different models).</p>",
     ]
+    if summary.get("like_for_like"):
+        parts += ["<h2>Like-for-like stability (the same SENN, one space at a time)</h2>",
+                  "<p>Concept space: the SENN's θ against Captum's attributions to its concepts h. Input space: "
+                  "θ mapped to the input through the concepts' Jacobian (θᵀ J<sub>x</sub>h) against Captum's "
+                  "attributions to the input, all of the SENN's own logit. Same inputs, ball and budget as "
+                  "above.</p>", like_for_like_table(summary["like_for_like"])]  # fmt: skip
     concepts = summary.get("concepts")
     if concepts is not None:
         parts += ["<h2>Concepts against ground truth</h2>", concept_table(concepts)]

@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
+import pandas as pd
 import yaml
-from hydra import compose, initialize_config_dir
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
-from senn.cli import config_dir
+from senn.config import compose_config
 from senn.evaluation.wandb_offline import read_offline_run
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
 COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
+ACCURACY_SPAN = 0.01
+"""The least accuracy range the figures show (1 point), so that 0.1 % does not look like a cliff."""
 
 
 def _value(text: str) -> Any:
@@ -95,9 +93,7 @@ def evaluate_runs(
         out = Path(row["run"]) / evaluation
         settings = [f"ckpt_path={row['best_checkpoint']}", f"output_dir={out}", f"num_examples={num_examples}",
                     "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", *overrides]  # fmt: skip
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            cfg = compose("evaluate", overrides=settings)
-        senn = evaluate(cfg)["methods"]["senn"]
+        senn = evaluate(compose_config("evaluate", settings))["methods"]["senn"]
         row["stability"], row["faithfulness"] = senn["stability"]["median"], senn["faithfulness"]["median"]
 
 
@@ -108,25 +104,23 @@ def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(k for k in keys if len({json.dumps(row.get(k), sort_keys=True) for row in rows}) > 1)
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if not values:
-        return float("nan"), float("nan")
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows grouped by the swept keys: mean and std over seeds of every column."""
+def summary_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by the swept keys: the number of runs, then the mean and std over seeds of every column
+    (std NaN for a single run: there is no spread to report)."""
     keys = swept_keys(rows)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(json.dumps([row.get(k) for k in keys]), []).append(row)
+    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS), dtype=float)
+    frame["group"] = [json.dumps([row.get(k) for k in keys]) for row in rows]  # values may be lists: group by text
+    stats = frame.groupby("group", sort=False)[list(COLUMNS)].agg(["mean", "std"])  # pandas' std: ddof 1
+    sizes = frame.groupby("group", sort=False).size()
     table = []
-    for members in groups.values():
-        entry = {k: members[0].get(k) for k in keys}
-        entry["runs"] = len(members)
+    for group, members in zip(stats.index, sizes, strict=True):
+        entry = dict(zip(keys, json.loads(group), strict=True))
+        entry["runs"] = int(members)
         for column in COLUMNS:
-            entry[column], entry[f"{column} std"] = _mean_std([m.get(column) for m in members])
+            entry[column], entry[f"{column} std"] = (
+                float(stats.at[group, (column, "mean")]),
+                float(stats.at[group, (column, "std")]),
+            )
         table.append(entry)
     return sorted(table, key=lambda e: [str(e[k]) if not isinstance(e[k], int | float) else e[k] for k in keys])
 
@@ -147,11 +141,44 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _mean_std_cell(entry: dict[str, Any], column: str) -> str:
+    """``mean ± std``; ``mean ± n/a`` for one run; ``–`` without values."""
+    mean, std = entry[column], entry[f"{column} std"]
+    if math.isnan(mean):
+        return "–"
+    return f"{_fmt(mean)} ± {'n/a' if entry['runs'] == 1 else _fmt(std)}"
+
+
+def _scale(ax: plt.Axes, axis: str, values: Sequence[float]) -> None:
+    """Log scale only where the positive values span a decade or more; else linear with at most four ticks,
+    so that close values get readable tick labels instead of overlapping ones."""
+    positive = [v for v in values if v > 0]
+    if len(positive) == len(values) and positive and max(positive) / min(positive) >= 10:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+        return
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(4))  # 0.04771…0.04775: four full-valued ticks that do not overlap
+    target.set_major_formatter(ScalarFormatter(useOffset=False))
+
+
+def _no_nan(value: float) -> float:
+    """An error bar of 0 where there is no spread (one run)."""
+    return 0.0 if math.isnan(value) else value
+
+
+def _min_span(ax: plt.Axes, values: Sequence[float], span: float) -> None:
+    """Show at least ``span`` on the y axis around ``values``, so a tiny difference does not fill the plot."""
+    low, high = min(values), max(values)
+    if high - low < span:
+        middle = (low + high) / 2
+        ax.set_ylim(middle - span / 2, middle + span / 2)
+
+
 def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]:
     """``runs.json``, ``summary.md`` and the trade-off figures in ``out``; returns their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table, keys = summarise(rows), swept_keys(rows)
+    table, keys = summary_table(rows), swept_keys(rows)
     stability = "stability" if any("stability" in r for r in rows) else "val/robustness_loss"
     paths = {"runs": out / "runs.json", "summary": out / "summary.md"}
     paths["runs"].write_text(json.dumps(rows, indent=2) + "\n")
@@ -159,7 +186,7 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in table:
         cells = [_fmt(entry[k]) for k in keys] + [str(entry["runs"])]
-        cells += [f"{_fmt(entry[c])} ± {_fmt(entry[f'{c} std'])}" for c in COLUMNS]
+        cells += [_mean_std_cell(entry, c) for c in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     stability_note = ("median input-mode local Lipschitz estimate (senn-evaluate)" if stability == "stability"
                       else "the exact robustness term on validation (no senn-evaluate results found)")  # fmt: skip
@@ -171,28 +198,34 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
         points = sorted((e for e in table if isinstance(e[lam], int | float)), key=lambda e: e[lam])
         fig, left = plt.subplots(figsize=(5.5, 3.6))
         x = [e[lam] for e in points]
-        left.errorbar(x, [e["test/acc"] for e in points], [e["test/acc std"] for e in points], color="C0", marker="o")
-        left.set_xscale("log")
+        accuracy = [e["test/acc"] for e in points]
+        left.errorbar(x, accuracy, [_no_nan(e["test/acc std"]) for e in points], color="C0", marker="o")
+        _scale(left, "x", x)
+        _min_span(left, accuracy, ACCURACY_SPAN)
         left.set_xlabel("λ (robustness weight)")
         left.set_ylabel("test accuracy", color="C0")
         right = left.twinx()
-        right.errorbar(x, [e[stability] for e in points], [e[f"{stability} std"] for e in points], color="C3",
-                       marker="s")  # fmt: skip
-        right.set_yscale("log")
+        values = [e[stability] for e in points]
+        right.errorbar(x, values, [_no_nan(e[f"{stability} std"]) for e in points], color="C3", marker="s")
+        _scale(right, "y", values)
         right.set_ylabel(f"{stability} (lower is stabler)", color="C3")
         fig.tight_layout()
         paths["tradeoff"] = out / "tradeoff.png"
         fig.savefig(paths["tradeoff"], dpi=110)
         plt.close(fig)
 
-    scatter = [(r.get("test/acc"), r.get(stability)) for r in rows]
-    scatter = [(a, s) for a, s in scatter if a is not None and s is not None]
+    scatter = [(r.get("test/acc"), r.get(stability), r.get(lam)) for r in rows]
+    scatter = [(a, s, label) for a, s, label in scatter if a is not None and s is not None]
     if scatter:
-        front = sorted((scatter[i] for i in pareto_front(scatter)), key=lambda p: p[1])
+        front = sorted((scatter[i] for i in pareto_front([(a, s) for a, s, _ in scatter])), key=lambda p: p[1])
         fig, ax = plt.subplots(figsize=(5, 3.6))
-        ax.scatter([s for _, s in scatter], [a for a, _ in scatter], color="gray", label="runs")
-        ax.plot([s for _, s in front], [a for a, _ in front], color="C3", marker="o", label="Pareto front")
-        ax.set_xscale("log")
+        ax.scatter([s for _, s, _ in scatter], [a for a, _, _ in scatter], color="gray", label="runs")
+        ax.plot([s for _, s, _ in front], [a for a, _, _ in front], color="C3", marker="o", label="Pareto front")
+        for a, s, label in front:  # which setting each front point is
+            if label is not None:
+                ax.annotate(f"λ={_fmt(label)}", (s, a), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        _scale(ax, "x", [s for _, s, _ in scatter])
+        _min_span(ax, [a for a, _, _ in scatter], ACCURACY_SPAN)
         ax.set_xlabel(f"{stability} (lower is stabler)")
         ax.set_ylabel("test accuracy")
         ax.legend()

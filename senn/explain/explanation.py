@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import pandas as pd
 import torch
 from torch import nn
 
-from senn.models import SENN
+from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,13 @@ class Explanation:
 
     def __len__(self) -> int:
         return len(self.logits)
+
+    def cpu(self) -> Explanation:
+        """The same explanation with every tensor on the CPU."""
+        moved = {
+            f.name: getattr(self, f.name).cpu() for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)
+        }
+        return replace(self, **moved)
 
     def __getitem__(self, index: int | slice | torch.Tensor) -> Explanation:
         """The explanation of some examples (an int keeps a batch of one)."""
@@ -181,62 +187,6 @@ class Explanation:
         return self.to_text()
 
 
-def _as_senn(model: nn.Module) -> SENN:
-    """The SENN inside ``model`` (a SENN, or a LightningModule holding one as ``.model``)."""
-    inner = model if isinstance(model, SENN) else getattr(model, "model", None)
-    if not isinstance(inner, SENN):
-        raise TypeError(f"explain needs a senn.SENN or a module holding one as .model, got {type(model).__name__}")
-    return inner
-
-
-def check_inputs(x: torch.Tensor, input_shape: tuple[int, ...] | None = None, device: torch.device | None = None,
-                 name: str = "x") -> torch.Tensor:  # fmt: skip
-    """Validate a batch for the explain and metric APIs; return it (a single input becomes a batch of one).
-
-    Raises ``TypeError`` for non-tensors and non-float dtypes, ``ValueError`` for a wrong shape, an
-    empty batch, a device other than the model's, or NaN / infinite values.
-    """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} has dtype {x.dtype}; the model takes floating-point inputs (use {name}.float())")
-    if input_shape is not None:
-        if tuple(x.shape) == tuple(input_shape):
-            x = x.unsqueeze(0)  # one input -> a batch of one
-        elif tuple(x.shape[1:]) != tuple(input_shape):
-            expected = ", ".join(map(str, input_shape))
-            raise ValueError(
-                f"{name} has shape {tuple(x.shape)}; the model takes (B, {expected}) or one input ({expected})"
-            )
-    if x.dim() == 0 or len(x) == 0:
-        raise ValueError(f"{name} is an empty batch (shape {tuple(x.shape)}); pass at least one input")
-    if device is not None and x.device != device:
-        raise ValueError(
-            f"{name} is on {x.device} but the model on {device}; move one of them (e.g. {name}.to('{device}'))"
-        )
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).reshape(len(x), -1).any(1).sum())
-        raise ValueError(f"{name} holds NaN or infinite values in {bad} of {len(x)} inputs; clean or drop them first")
-    return x
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Run the block with ``model`` in eval mode, restoring its previous mode afterwards."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
-
-
-def _model_device(model: nn.Module) -> torch.device | None:
-    """The device of the model's first parameter (None for a model without parameters)."""
-    param = next(model.parameters(), None)
-    return param.device if param is not None else None
-
-
 @torch.no_grad()
 def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None = None) -> Explanation:
     """Explain the predictions of a SENN on one input or a batch.
@@ -248,8 +198,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
         target: the output column to explain: ``None`` for the predicted class, an int for the same
             class everywhere, or a (B,) tensor of classes.
     """
-    senn = _as_senn(model)
-    x = check_inputs(x, senn.input_shape, _model_device(senn))
+    senn = as_senn(model)
+    x = check_inputs(x, senn.input_shape, model_device(senn))
     with eval_mode(senn):
         out = senn(x)
     logits = out.logits

@@ -6,10 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files, not windows: safe on headless machines and in worker processes
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -237,7 +233,10 @@ def plot_attributions(
     x: torch.Tensor, attributions: Mapping[str, torch.Tensor], feature_names: Sequence[str] | None = None
 ) -> plt.Figure:
     """Inputs (N, ...) in the first column, each method's attributions (N, ...) in the next ones:
-    diverging heat maps over pixels for images (channels summed), bars for feature vectors."""
+    diverging heat maps over pixels for images (channels summed), bars for feature vectors. One input
+    (an image (C, H, W) or a feature vector (D,)) with attributions of its shape is drawn as a row."""
+    if x.dim() in (1, 3):  # one example without a batch dimension
+        x, attributions = x[None], {k: v[None] if v.dim() == x.dim() else v for k, v in attributions.items()}
     n, methods = len(x), list(attributions)
     image = x.dim() == 4
     fig, axes = plt.subplots(n, len(methods) + 1, figsize=(1.9 * (len(methods) + 1), 1.9 * n if image else 3.0 * n),

@@ -7,7 +7,6 @@ input: image methods work on square pixel patches of side ``max(2, H // 7)`` (4 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -16,9 +15,9 @@ from captum.attr import InputXGradient, IntegratedGradients, KernelShap, Lime, O
 from torch import nn
 
 from senn.explain.pullback import ExcitationPullback
+from senn.metrics.stability import Explainer
+from senn.models.utils import as_senn, eval_mode
 
-Explainer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``."""
 POSTHOC_METHODS = (
     "saliency",
     "input_x_gradient",
@@ -52,12 +51,11 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
 
     Args:
         name: one of :data:`POSTHOC_METHODS`.
-        model: the network explained; put in eval mode.
+        model: the network explained; each call runs it in eval mode and restores its mode.
         input_shape: the shape of one input, to scale windows and feature masks.
         options: keyword arguments of the method's ``attribute`` (e.g. ``n_samples=500`` for LIME),
             or ``tau`` / ``gate`` / ``steps`` for excitation pullbacks.
     """
-    model.eval()
     image = len(input_shape) == 3
     if name == "saliency":
         method, kwargs = Saliency(model), {"abs": True}
@@ -80,7 +78,12 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
         kwargs = {"feature_mask": feature_mask(input_shape), "n_samples": 200, "perturbations_per_eval": 50}
     elif name == "excitation_pullback":
         pullback = ExcitationPullback(model, **options)
-        return lambda inputs, target: pullback.attribute(inputs, target).detach()
+
+        def pull(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            with eval_mode(model):
+                return pullback.attribute(inputs, target).detach()
+
+        return pull
     else:
         raise ValueError(f"unknown post-hoc method {name!r}; choose from {POSTHOC_METHODS}")
     kwargs.update(options)
@@ -88,7 +91,64 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
 
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         extra = {"feature_mask": mask.to(inputs.device).expand_as(inputs)} if mask is not None else {}
-        with torch.enable_grad():
+        with torch.enable_grad(), eval_mode(model):
             return method.attribute(inputs, target=target, **{**kwargs, **extra}).detach()
+
+    return explain
+
+
+CONCEPT_LAYER_METHODS = ("layer_gradient", "layer_gradient_x_activation", "layer_integrated_gradients")
+"""Captum's layer attributions applied to a SENN's concept layer h: K numbers per input, the space of θ."""
+
+
+class _ConceptLayer(nn.Module):
+    """h(x) as a module of its own, so that Captum's layer methods can attribute to its output."""
+
+    def __init__(self, conceptizer: nn.Module) -> None:
+        super().__init__()
+        self.conceptizer = conceptizer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conceptizer(x)[0]
+
+
+class SENNLogits(nn.Module):
+    """A SENN as a plain logit network, for post-hoc methods; its concept layer is exposed as
+    ``self.concepts`` for Captum's layer methods (θ(x) still comes from x)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.senn = as_senn(model)
+        self.concepts = _ConceptLayer(self.senn.conceptizer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.senn.aggregator(self.concepts(x), self.senn.parametrizer(x))
+
+
+def concept_layer_explainer(name: str, model: nn.Module) -> Explainer:
+    """A post-hoc method at the concept layer of a SENN: Captum's attribution of the explained logit to
+    the concepts h(x), (N, K), comparable entry by entry with the SENN's own θ(x).
+
+    ``layer_gradient`` is ∂logit/∂h, ``layer_gradient_x_activation`` that times h, and
+    ``layer_integrated_gradients`` integrates from the concepts of the all-zero input. Binary models
+    explain their one logit. Each call runs the SENN in eval mode and restores its mode.
+    """
+    from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
+
+    net = SENNLogits(model)
+    if name == "layer_gradient":
+        method, kwargs = LayerGradientXActivation(net, net.concepts, multiply_by_inputs=False), {}
+    elif name == "layer_gradient_x_activation":
+        method, kwargs = LayerGradientXActivation(net, net.concepts), {}
+    elif name == "layer_integrated_gradients":
+        method, kwargs = LayerIntegratedGradients(net, net.concepts), {"n_steps": 32, "internal_batch_size": 1024}
+    else:
+        raise ValueError(f"unknown concept-layer method {name!r}; choose from {CONCEPT_LAYER_METHODS}")
+    binary = net.senn.task == "binary"
+
+    def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        classes = torch.zeros_like(target) if binary else target
+        with torch.enable_grad(), eval_mode(net.senn):
+            return method.attribute(inputs, target=classes, **kwargs).detach()
 
     return explain

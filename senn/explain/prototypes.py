@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from senn.explain.explanation import _as_senn, eval_mode
+from senn.models.utils import as_senn, eval_mode, model_device
 
 # Lucid's colour decorrelation: the square root of ImageNet's colour covariance (rows: R, G, B).
 _COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
@@ -32,10 +32,12 @@ _COLOR_SQRT = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
 
 @torch.no_grad()
 def concept_activations(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Concepts h(x) (N, K) of a whole data set, in eval mode, ``batch_size`` inputs at a time."""
-    senn = _as_senn(model)
+    """Concepts h(x) (N, K) of a whole data set, in eval mode, ``batch_size`` inputs at a time; each chunk
+    moves to the model's device (so ``x`` may stay on the CPU) and the concepts stay there."""
+    senn = as_senn(model)
+    device = model_device(senn) or x.device
     with eval_mode(senn):
-        return torch.cat([senn.conceptizer(chunk)[0] for chunk in x.split(batch_size)])
+        return torch.cat([senn.conceptizer(chunk.to(device))[0] for chunk in x.split(batch_size)])
 
 
 def top_examples(concepts: torch.Tensor, k: int, mode: str = "activation") -> torch.Tensor:
@@ -59,15 +61,18 @@ def decoder_traversal(model: nn.Module, concepts: torch.Tensor, steps: int = 7) 
     The other concepts stay at their medians over ``concepts`` (N, K). Needs a conceptizer with a
     ``decoder`` module (and uses its ``decode`` method where it has one).
     """
-    senn = _as_senn(model)
+    senn = as_senn(model)
     if getattr(senn.conceptizer, "decoder", None) is None:
         raise ValueError(f"{type(senn.conceptizer).__name__} has no decoder, so it has no traversals")
     decode = getattr(senn.conceptizer, "decode", senn.conceptizer.decoder)
     k = concepts.shape[1]
-    low, high = torch.quantile(concepts, torch.tensor([0.01, 0.99], dtype=concepts.dtype), dim=0)  # (K,), (K,)
-    sweep = torch.linspace(0, 1, steps, dtype=concepts.dtype).view(1, steps) * (high - low).view(k, 1)
+    concepts = concepts.to(model_device(senn) or concepts.device)
+    like = {"dtype": concepts.dtype, "device": concepts.device}
+    low, high = torch.quantile(concepts, torch.tensor([0.01, 0.99], **like), dim=0)  # (K,), (K,)
+    sweep = torch.linspace(0, 1, steps, **like).view(1, steps) * (high - low).view(k, 1)
     grid = concepts.median(0).values.repeat(k, steps, 1)  # (K, steps, K)
-    grid[torch.arange(k), :, torch.arange(k)] = low.view(k, 1) + sweep
+    diagonal = torch.arange(k, device=concepts.device)
+    grid[diagonal, :, diagonal] = low.view(k, 1) + sweep
     with eval_mode(senn):
         decoded = decode(grid.flatten(0, 1))  # (K·steps, ...)
     return decoded.view(k, steps, *decoded.shape[1:])
@@ -76,8 +81,9 @@ def decoder_traversal(model: nn.Module, concepts: torch.Tensor, steps: int = 7) 
 def fourier_image(spectrum: torch.Tensor, size: tuple[int, int], decay: float = 1.0) -> torch.Tensor:
     """Images (B, C, H, W) from a learnable spectrum (B, C, H, W//2+1, 2), with 1/f amplitude scaling."""
     h, w = size
-    fy = torch.fft.fftfreq(h).view(-1, 1)
-    fx = torch.fft.rfftfreq(w).view(1, -1)
+    like = {"dtype": spectrum.dtype, "device": spectrum.device}
+    fy = torch.fft.fftfreq(h, **like).view(-1, 1)
+    fx = torch.fft.rfftfreq(w, **like).view(1, -1)
     scale = 1.0 / torch.sqrt(fy**2 + fx**2).clamp_min(1.0 / max(h, w)) ** decay  # (H, W//2+1)
     image = torch.fft.irfft2(torch.view_as_complex(spectrum) * scale, s=(h, w), norm="ortho")
     return image / 4.0
@@ -117,23 +123,25 @@ def feature_visualisation(
     scaling and rotation every step; a total-variation penalty of weight ``tv_weight`` (relative to
     the value range) against high frequencies. Adam with learning rate ``lr``.
     """
-    senn = _as_senn(model)
+    senn = as_senn(model)
     if senn.input_shape is None or len(senn.input_shape) != 3:
         raise ValueError(f"feature visualisation needs image inputs (C, H, W), the model takes {senn.input_shape}")
     c, h, w = senn.input_shape
     if c not in (1, 3):
         raise ValueError(f"feature visualisation supports 1- and 3-channel images, not {c}")
-    k = senn.conceptizer(torch.zeros(1, c, h, w))[0].shape[1]
+    device = model_device(senn)
+    with eval_mode(senn), torch.no_grad():
+        k = senn.conceptizer(torch.zeros(1, c, h, w, device=device))[0].shape[1]
     low, high = value_range
-    generator = torch.Generator().manual_seed(seed)
-    spectrum = (0.01 * torch.randn(k, c, h, w // 2 + 1, 2, generator=generator)).requires_grad_(True)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same images on every device
+    spectrum = (0.01 * torch.randn(k, c, h, w // 2 + 1, 2, generator=generator)).to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([spectrum], lr=lr)
     max_shift = max(1.0, h / 14)
 
     def render() -> torch.Tensor:
         image = fourier_image(spectrum, (h, w))  # (K, C, H, W)
         if c == 3:
-            image = torch.einsum("ij,bjhw->bihw", _COLOR_SQRT, image)
+            image = torch.einsum("ij,bjhw->bihw", _COLOR_SQRT.to(image), image)
         return low + (high - low) * torch.sigmoid(image)
 
     with eval_mode(senn):
@@ -236,24 +244,26 @@ def concept_prototypes(
     """All prototype views of a SENN's concepts over the data ``x`` (N, ...).
 
     Traversals are computed when the conceptizer has a decoder, feature visualisations for image
-    inputs (``feature_vis_steps=0`` skips them).
+    inputs (``feature_vis_steps=0`` skips them). The model may sit on any device and ``x`` may stay on
+    the CPU; the views come back on the CPU, for figures and files.
     """
-    senn = _as_senn(model)
-    concepts = concept_activations(senn, x)  # (N, K)
-    by_activation, by_contrast = top_examples(concepts, k, "activation"), top_examples(concepts, k, "contrast")
+    senn = as_senn(model)
+    concepts = concept_activations(senn, x)  # (N, K), on the model's device
+    by_activation = top_examples(concepts, k, "activation").cpu()  # (K, k) indices into x
+    by_contrast = top_examples(concepts, k, "contrast").cpu()
+    images = x.cpu()
     has_decoder = getattr(senn.conceptizer, "decoder", None) is not None
-    is_image = x.dim() == 4
     by_design = [concepts.shape[1] - 1] if getattr(senn.conceptizer, "bias", False) else []  # the constant concept
     return Prototypes(
         by_activation=by_activation,
         by_contrast=by_contrast,
-        activation_images=x[by_activation],
-        contrast_images=x[by_contrast],
-        collapse=concept_collapse(concepts, constant=by_design),
-        traversals=decoder_traversal(senn, concepts, traversal_steps) if has_decoder else None,
+        activation_images=images[by_activation],  # (K, k, ...)
+        contrast_images=images[by_contrast],
+        collapse=concept_collapse(concepts.cpu(), constant=by_design),
+        traversals=decoder_traversal(senn, concepts, traversal_steps).cpu() if has_decoder else None,
         feature_visualisations=(
-            feature_visualisation(senn, (float(x.min()), float(x.max())), feature_vis_steps)
-            if is_image and feature_vis_steps > 0
+            feature_visualisation(senn, (float(x.min()), float(x.max())), feature_vis_steps).cpu()
+            if x.dim() == 4 and feature_vis_steps > 0
             else None
         ),
         concept_names=[f"concept {j + 1}" for j in range(concepts.shape[1])],

@@ -12,7 +12,8 @@ the gradient through θ alone with h held constant. Estimators:
   estimate of ``||R||_F²``; the loss averages ``num_projections`` of them per sample and takes the
   square root, so the per-sample value is biased low (by at most a factor sqrt(2/π) ≈ 0.80 with
   one projection, when R has rank 1) but its square is unbiased. Use ``"exact"`` to *report* the
-  quantity; the projection is a cheap training signal.
+  quantity; the projection is a cheap training signal (senn's training default). With a single
+  output (binary, one-output regression) the exact value costs the same one VJP, so it is used.
 * ``"jacobian"``: the definition itself, C + K VJPs (J_x logits and J_x h), for any aggregator.
 
 All estimators return per-sample Frobenius norms (logits target), averaged over the batch, so the
@@ -87,7 +88,7 @@ def robustness_residual_norm(
         raise ValueError("robustness_loss: when `output` is given, `x` must require grad and `output` be model(x)")
     if estimator == "jacobian":
         sq = _jacobian_residual_sq(output, x)
-    elif estimator == "exact":
+    elif estimator == "exact" or output.relevances.shape[2] == 1:  # one output: exact at a projection's cost
         sq = _exact_residual_sq(output, x)
     else:
         sq = _projected_residual_sq(output, x, num_projections, generator)
@@ -174,4 +175,4 @@ def published_robustness_loss(
         raise ValueError("published_robustness_loss: when `output` is given, `x` must require grad")
     f = output.logits.log_softmax(1) if target == "log_probs" else output.logits
     sq = _jacobian_residual_sq(output, x, f)  # (B,)
-    return sq.sum().sqrt() if reduction == "batch" else sq.clamp_min(1e-30).sqrt().mean()
+    return sq.sum().clamp_min(1e-30).sqrt() if reduction == "batch" else sq.clamp_min(1e-30).sqrt().mean()

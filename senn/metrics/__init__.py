@@ -11,11 +11,19 @@ from senn.metrics.concepts import (
 )
 from senn.metrics.faithfulness import class_probability, concept_faithfulness, feature_faithfulness, pearson
 from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_values
-from senn.metrics.stability import concept_lipschitz, local_lipschitz, max_normalised, senn_explainer
+from senn.metrics.stability import (
+    Explainer,
+    concept_lipschitz,
+    local_lipschitz,
+    normalised,
+    senn_explainer,
+    senn_input_explainer,
+)
 
 __all__ = [
     "ConceptAlignment",
     "DCIScores",
+    "Explainer",
     "InterventionCurve",
     "class_probability",
     "concept_alignment",
@@ -27,9 +35,10 @@ __all__ = [
     "intervention_curve",
     "intervention_values",
     "local_lipschitz",
-    "max_normalised",
     "niche_impurity",
+    "normalised",
     "oracle_impurity",
     "pearson",
     "senn_explainer",
+    "senn_input_explainer",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
+from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -48,8 +48,8 @@ def concept_faithfulness(
         baseline: the value of a removed concept: 0 (the paper), or (K,) per-concept values such as
             training medians of raw-feature concepts.
     """
-    senn = _as_senn(model)
-    x = check_inputs(x, senn.input_shape, _model_device(senn))
+    senn = as_senn(model)
+    x = check_inputs(x, senn.input_shape, model_device(senn))
     with eval_mode(senn):
         out = senn(x)
     h, theta, task = out.concepts, out.relevances, senn.task  # (B, K), (B, K, C)
@@ -88,14 +88,15 @@ def feature_faithfulness(
     over each group with the drop of the target's output.
 
     Args:
-        forward: the model, mapping inputs (N, ...) to logits (N, C).
+        forward: the model, mapping inputs (N, ...) to logits (N, C); a single output (N, 1) is a binary
+            model's logit of class 1 (``target`` then holds 0 / 1 and attributions point towards it).
         x: inputs (B, ...): feature vectors (B, D) or images (B, C, H, W).
         attributions: one attribution per input element, x's shape.
         target: explained classes (B,).
         baseline: value of removed features: a number, ``"min"`` (each input's minimum, Quantus'
             "black"), ``"mean"`` (each input's mean), or a tensor of one input's shape.
         group_size: side of the square pixel patches removed together (images only).
-        output: ``"probability"`` (softmax) or ``"logit"`` of the target.
+        output: ``"probability"`` (softmax; sigmoid for one output) or ``"logit"`` of the target.
         batch_size: perturbed inputs evaluated per forward call.
     """
     x = check_inputs(x)
@@ -107,6 +108,10 @@ def feature_faithfulness(
 
     def score(inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         logits = torch.cat([forward(chunk) for chunk in inputs.split(batch_size)])
+        if logits.shape[1] == 1:  # one output (binary): its logit z scores class 1, −z class 0
+            if output == "logit":
+                return logits[:, 0] * (2 * classes - 1)
+            return class_probability(logits, classes, "binary")
         if output == "logit":
             return logits.gather(1, classes.unsqueeze(1))[:, 0]
         return class_probability(logits, classes)

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, _model_device, check_inputs, eval_mode
 from senn.interventions import replace_concepts
 from senn.metrics.probes import Array, as_matrix, check_binary
+from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 
 
 def intervention_values(learned: Array, true: Array, matching: Array) -> torch.Tensor:
@@ -84,8 +84,8 @@ def intervention_curve(
         num_orders: random orders averaged.
         seed: seed of the random orders.
     """
-    senn = _as_senn(model)
-    x = check_inputs(x, senn.input_shape, _model_device(senn))
+    senn = as_senn(model)
+    x = check_inputs(x, senn.input_shape, model_device(senn))
     c = as_matrix(true, "true concepts")
     check_binary(c)
     m = c.shape[1]

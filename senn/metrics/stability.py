@@ -1,6 +1,8 @@
 """Stability: the local Lipschitz estimate of an explanation, ``max ||e(x) − e(x')|| / ||d(x) − d(x')||``.
 
 Input mode (any explainer): ``d`` is the input itself. Concept mode (SENN): ``e = θ`` and ``d = h``.
+Explanations of different lengths compare fairly only after :func:`normalised` (``"unit"``: each
+explanation divided by its L2 norm, so the distance no longer grows with the number of entries).
 The max over the ε-ball around x is estimated by random sampling (any explainer) or by projected
 gradient ascent (differentiable explainers). Every estimate is a lower bound of the true maximum:
 with the same budget, a larger value is a better estimate.
@@ -13,9 +15,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from senn.explain.explanation import _as_senn, check_inputs, eval_mode
+from senn.models.utils import as_senn, check_inputs, eval_mode
 
-ExplainFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Explainer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``, batched like Captum's ``attribute``."""
 Sampler = Callable[[torch.Tensor, int], torch.Tensor]
 """``(x (B, ...), n) -> n perturbed points per input (B, n, ...)``."""
@@ -65,12 +67,12 @@ def project(delta: torch.Tensor, epsilon: float, norm: str) -> torch.Tensor:
 
 
 def local_lipschitz(
-    explain_fn: ExplainFn,
+    explain_fn: Explainer,
     x: torch.Tensor,
     target: torch.Tensor,
-    epsilon: float = 0.1,
+    epsilon: float = 1.0,
     estimator: str = "sampling",
-    budget: int = 100,
+    budget: int = 20,
     norm: str = "l2",
     distance_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
     step_size: float | None = None,
@@ -153,27 +155,58 @@ def _gradient_ascent(explain_fn, distance, x, target, e, d, epsilon, budget, nor
     return best
 
 
-def max_normalised(explain_fn: ExplainFn) -> ExplainFn:
-    """The explainer with each explanation divided by its largest absolute entry (Quantus' ``normalise``).
+NORMALISATIONS = ("none", "max", "unit")
 
-    Makes the Lipschitz estimate scale-free, so methods whose explanations have different units
-    compare on shape alone.
+
+def normalised(explainer: Explainer, how: str = "unit") -> Explainer:
+    """The explainer with each explanation rescaled before stability compares it.
+
+    ``"max"``: divided by its largest absolute entry (Quantus' ``normalise``): scale-free, but the L2
+    distance between two max-normalised vectors still grows with their length, up to ≈ sqrt(D / K)
+    between a D- and a K-entry explanation of the same pattern. ``"unit"``: divided by its L2 norm, a
+    dimension-free distance (at most 2) that compares explanations of any length. ``"none"``: as is.
     """
+    if how not in NORMALISATIONS:
+        raise ValueError(f"normalise={how!r}: use one of {NORMALISATIONS}")
+    if how == "none":
+        return explainer
 
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        e = explain_fn(inputs, target)
-        return e / e.flatten(1).abs().amax(1).clamp_min(1e-12).view(-1, *[1] * (e.dim() - 1))
+        e = explainer(inputs, target)
+        flat = e.flatten(1)
+        scale = flat.abs().amax(1) if how == "max" else flat.norm(dim=1)
+        return e / scale.clamp_min(1e-12).view(-1, *[1] * (e.dim() - 1))
 
     return explain
 
 
-def senn_explainer(model: nn.Module) -> ExplainFn:
-    """A SENN as an explainer in input mode: its relevances θ_·,target(x) (N, K)."""
-    senn = _as_senn(model)
+def senn_explainer(model: nn.Module) -> Explainer:
+    """A SENN as an explainer in input mode: its relevances θ_·,target(x) (N, K), computed in eval mode."""
+    senn = as_senn(model)
 
     def explain_fn(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        theta = senn(inputs).relevances  # (N, K, C)
+        with eval_mode(senn):  # no dropout noise in the explanation; the caller's mode is restored
+            theta = senn(inputs).relevances  # (N, K, C)
         return theta.gather(2, target.view(-1, 1, 1).expand(-1, theta.shape[1], 1))[..., 0]
+
+    return explain_fn
+
+
+def senn_input_explainer(model: nn.Module) -> Explainer:
+    """A SENN's explanation mapped to input space: ``θ_·,target(x)ᵀ J_x h(x)`` (x's shape), each concept's
+    relevance spread over the inputs through the concept's gradient. It lives where pixel attributions
+    live, so their stability compares like for like; it is the input gradient of the logit with θ held
+    constant (for raw-feature concepts, θ itself). Computed in eval mode; not differentiable itself (use
+    the sampling estimator)."""
+    senn = as_senn(model)
+
+    def explain_fn(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x = inputs.detach().requires_grad_(True)
+        with eval_mode(senn), torch.enable_grad():
+            out = senn(x)
+            theta = out.relevances.gather(2, target.view(-1, 1, 1).expand(-1, out.relevances.shape[1], 1))[..., 0]
+            (grad,) = torch.autograd.grad((theta.detach() * out.concepts).sum(), x)  # Σ_k θ_k J_x h_k, (N, ...)
+        return grad
 
     return explain_fn
 
@@ -183,7 +216,7 @@ def concept_lipschitz(model: nn.Module, x: torch.Tensor, **kwargs) -> torch.Tens
 
     Keyword arguments are those of :func:`local_lipschitz` (``epsilon``, ``estimator``, ``budget``, ...).
     """
-    senn = _as_senn(model)
+    senn = as_senn(model)
     with eval_mode(senn):
         return local_lipschitz(
             lambda inputs, _: senn(inputs).relevances,

@@ -126,12 +126,22 @@ class ClassifierModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record the module class, the data it was trained on (and a table's preprocessing), and torch's RNG
-        state (so that a resumed run draws the same dropout masks as an uninterrupted one)."""
-        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config, "rng": torch.get_rng_state(),
+        states, the CPU's and each visible CUDA device's (so that a resumed run draws the same dropout masks
+        as an uninterrupted one)."""
+        rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint["senn"] = {"module": type(self).__name__, "data": self.data_config, "rng": rng,
                               "preprocessing": self.preprocessing}  # fmt: skip
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Restore torch's RNG state when resuming."""
+        """Restore torch's RNG states when resuming (CUDA states only onto as many devices as were saved)."""
         rng = (checkpoint.get("senn") or {}).get("rng")
-        if rng is not None:
-            torch.set_rng_state(rng)
+        if isinstance(rng, torch.Tensor):  # checkpoints before CUDA states were kept: the CPU state alone
+            rng = {"cpu": rng}
+        if rng is None:
+            return
+        torch.set_rng_state(rng["cpu"])
+        cuda = rng.get("cuda")
+        if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda)

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
+from senn.models.utils import resolve_device
 from senn.training.base import ClassifierModule
 from senn.training.module import SENNModule
 from senn.training.plain import PlainModule
@@ -20,8 +21,9 @@ from senn.zoo import PREFIX, pretrained_path
 MODULES: dict[str, type[ClassifierModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> ClassifierModule:
-    """Rebuild the module a ``senn-train`` checkpoint holds, in eval mode, with ``weights_only=True`` loading.
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> ClassifierModule:
+    """Rebuild the module a ``senn-train`` checkpoint holds, on ``device`` (``"auto"``: a CUDA GPU where
+    there is one), in eval mode, with ``weights_only=True`` loading.
 
     ``path`` may name a model shipped with senn as ``pretrained:<name>`` (see :mod:`senn.zoo`).
 
@@ -31,17 +33,18 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not a readable checkpoint, carries pickled objects other than
-            tensors and plain containers (possibly code), is not a senn checkpoint, or holds
-            weights of another architecture than its hyperparameters describe.
+        ValueError: ``device`` is CUDA on a machine without it, or the file is not a readable checkpoint,
+            carries pickled objects other than tensors and plain containers (possibly code), is not a senn
+            checkpoint, or holds weights of another architecture than its hyperparameters describe.
     """
+    device = resolve_device(device)
     if str(path).startswith(PREFIX):  # a model shipped with senn
         path = pretrained_path(str(path))
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         raise ValueError(
             f"{path} was refused by safe loading (weights_only=True): it holds objects other than tensors and "
@@ -70,7 +73,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         ) from err
     module.data_config = record.get("data")
     module.preprocessing = record.get("preprocessing")
-    return module.eval()
+    return module.to(device).eval()
 
 
 def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:

@@ -50,8 +50,8 @@ class SENNModule(ClassifierModule):
         intervention_probability: in training, each annotated concept is replaced by its annotation with
             this probability before the aggregator (concept-embedding models' "RandInt"), so that θ learns
             to use true concept values; needs sigmoid concepts. 0 turns it off.
-        robustness_estimator: ``"exact"``, ``"projection"`` or ``"jacobian"``
-            (see :mod:`senn.losses.robustness`).
+        robustness_estimator: ``"projection"`` (default: one VJP per step, and exact for single-output
+            models), ``"exact"`` (C VJPs) or ``"jacobian"`` (see :mod:`senn.losses.robustness`).
         num_projections: projections per sample for the ``"projection"`` estimator.
         optimizer: a partial optimizer config (``_target_`` + ``_partial_: true`` + arguments),
             called with the parameters; default Adam with lr 2e-4.
@@ -73,7 +73,7 @@ class SENNModule(ClassifierModule):
         sparsity_weight: float = 2e-5,
         concept_weight: float = 0.0,
         intervention_probability: float = 0.0,
-        robustness_estimator: str = "exact",
+        robustness_estimator: str = "projection",
         num_projections: int = 1,
         optimizer: Mapping[str, Any] | None = None,
         input_shape: list[int] | None = None,
@@ -125,16 +125,17 @@ class SENNModule(ClassifierModule):
         logits = out.logits
         if stage == "train" and annotations and hp.intervention_probability > 0:
             logits = self._intervened_logits(out, annotations[0])
-        terms = {
-            "classification_loss": classification_loss(logits, y, self.model.task),
-            "reconstruction_loss": reconstruction_loss(out.reconstruction, x.detach()),
-            "sparsity_loss": sparsity_loss(out.concepts),
-        }
-        loss = (
-            terms["classification_loss"]
-            + hp.reconstruction_weight * terms["reconstruction_loss"]
-            + hp.sparsity_weight * terms["sparsity_loss"]
-        )
+        # Only the parts in use are computed and reported: no reconstruction without a decoder, no
+        # sparsity at weight 0 (the identity "concepts" are the raw features). The robustness term is
+        # also a measurement, so val / test always report it.
+        terms = {"classification_loss": classification_loss(logits, y, self.model.task)}
+        loss = terms["classification_loss"]
+        if out.reconstruction is not None and hp.reconstruction_weight > 0:
+            terms["reconstruction_loss"] = reconstruction_loss(out.reconstruction, x.detach())
+            loss = loss + hp.reconstruction_weight * terms["reconstruction_loss"]
+        if hp.sparsity_weight > 0:
+            terms["sparsity_loss"] = sparsity_loss(out.concepts)
+            loss = loss + hp.sparsity_weight * terms["sparsity_loss"]
         if getattr(conceptizer, "variational", False):
             terms["kl_loss"] = conceptizer.kl_loss()
             loss = loss + conceptizer.beta * terms["kl_loss"]

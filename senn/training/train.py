@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -14,24 +15,30 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from senn.training.base import ClassifierModule
 from senn.training.checkpointing import resume_path
+from senn.training.history import MetricHistory
 from senn.training.sizes import check_compatible
 from senn.training.validation import validate_config
+
+log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train and test a SENN as ``cfg`` says; return every logged metric.
 
-    ``metrics[cfg.monitor]`` is the best value of the monitored metric over training (what the
-    best checkpoint scored), so a sweeper can optimise it; ``test/...`` entries come from testing
-    that checkpoint.
+    ``val/...`` entries are those of the best epoch (the epoch of the best checkpoint), so that the
+    objectives a sweeper reads are values one model had; ``metrics[cfg.monitor]`` is that best value.
+    ``test/...`` entries come from testing that checkpoint; ``train/...`` ones from the last epoch.
+    ``<output_dir>/metrics.json`` adds the best checkpoint and epoch, why training stopped and the
+    per-epoch validation history; a summary of them is logged at the end.
     """
     datamodule = validate_config(cfg)  # every config mistake before training; fills what the data determines
     ckpt_path = resume_path(cfg)  # ckpt_path=last: this run folder's last.ckpt, or a clear refusal
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    quiet_lightning_tips()
     pl.seed_everything(cfg.seed, workers=True)
     module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
@@ -39,7 +46,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if hasattr(datamodule, "fitted_arguments"):  # statistics fitted on the training split, for re-use
         module.data_config.update(datamodule.fitted_arguments())
 
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    history = MetricHistory()  # per-epoch val metrics, so the returned ones all come from the best epoch
+    callbacks = [*(instantiate(c) for c in (cfg.get("callbacks") or {}).values()), history]
     loggers = [instantiate(wandb_reachable_or_offline(c)) for c in (cfg.get("logger") or {}).values()]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     hparams = _flat(OmegaConf.to_container(cfg, resolve=True))
@@ -54,6 +62,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
         checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
         best = checkpoint.best_model_path if checkpoint is not None else ""
+        records = list(history.records)  # testing a checkpoint restores its (older) history: keep this one
+        best_record = history.best(cfg.monitor, cfg.monitor_mode)
+        if best_record is not None:  # every val/ metric of the best epoch, not of the last
+            metrics.update({k: v for k, v in best_record.items() if k != "epoch"})
         if checkpoint is not None and checkpoint.best_model_score is not None:
             metrics[cfg.monitor] = float(checkpoint.best_model_score)
         if cfg.get("test"):
@@ -63,11 +75,65 @@ def train(cfg: DictConfig) -> dict[str, float]:
         _finish_wandb(loggers, exit_code=1)
         raise
     _finish_wandb(loggers, exit_code=0)
-    if trainer.is_global_zero:  # what sweep summaries read
+    run = {
+        "best_checkpoint": best,
+        "best_epoch": best_record["epoch"] if best_record is not None else None,
+        "last_epoch": trainer.current_epoch - 1,
+        "stop_reason": stop_reason(trainer, callbacks),
+        "history": records,
+    }
+    if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
         metrics_path = Path(cfg.output_dir) / "metrics.json"
         metrics_path.parent.mkdir(parents=True, exist_ok=True)
-        metrics_path.write_text(json.dumps({**metrics, "best_checkpoint": best}, indent=2) + "\n")
+        metrics_path.write_text(json.dumps({**metrics, **run}, indent=2) + "\n")
+        log.info(run_summary(cfg.output_dir, cfg.monitor, {**metrics, **run}))
     return metrics
+
+
+class _NoTips(logging.Filter):
+    """Drops Lightning's advertising "💡 Tip: …" lines (cloud loggers and uploads)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+def quiet_lightning_tips() -> None:
+    """Silence Lightning's tips on every run (once per process; its other messages stay)."""
+    lightning_log = logging.getLogger("pytorch_lightning.utilities.rank_zero")
+    if not any(isinstance(f, _NoTips) for f in lightning_log.filters):
+        lightning_log.addFilter(_NoTips())
+
+
+def stop_reason(trainer: pl.Trainer, callbacks: list[pl.Callback]) -> str:
+    """Why ``trainer.fit`` ended, for a person: early stopping (when and why) or the epoch / step limit."""
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    if stopper is not None and stopper.stopped_epoch > 0:
+        return (f"early stopping after epoch {stopper.stopped_epoch}: {stopper.monitor} had not improved for "
+                f"{stopper.patience} validation epochs")  # fmt: skip
+    if trainer.max_epochs is not None and trainer.max_epochs >= 0 and trainer.current_epoch >= trainer.max_epochs:
+        return f"max_epochs={trainer.max_epochs} reached"
+    if trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps:
+        return f"max_steps={trainer.max_steps} reached"
+    return f"stopped after epoch {trainer.current_epoch - 1} (max_time or another limit)"
+
+
+def run_summary(output_dir: str | Path, monitor: str, record: dict[str, Any]) -> str:
+    """senn-train's closing lines from a run's ``metrics.json`` record: where everything went, the best
+    checkpoint and its epoch, why training stopped, the test metrics. Epochs count from 0 as in the
+    checkpoint file names."""
+    lines = [f"run folder:      {output_dir}", f"stopped:         {record['stop_reason']} (last epoch "
+             f"{record['last_epoch']})"]  # fmt: skip
+    if record.get("best_checkpoint"):
+        score = f", {monitor} {record[monitor]:.4g}" if monitor in record else ""
+        lines.append(f"best checkpoint: {record['best_checkpoint']} (epoch {record['best_epoch']}{score})")
+    last = Path(output_dir) / "checkpoints" / "last.ckpt"
+    if last.is_file():
+        lines.append(f"last checkpoint: {last}")
+    tests = {k.removeprefix("test/"): v for k, v in record.items() if k.startswith("test/")}
+    if tests:
+        lines.append("test:            " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(tests.items())))
+    lines.append(f"metrics:         {Path(output_dir) / 'metrics.json'}")
+    return "senn-train finished\n  " + "\n  ".join(lines)
 
 
 def _finish_wandb(loggers: list[Any], exit_code: int) -> None:

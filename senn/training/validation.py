@@ -158,6 +158,12 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
     if isinstance(strategy, str) and strategy not in _strategies():
         problems.append(f"trainer.strategy={strategy!r}: unknown; use one of {_strategies()[:6]} ... "
                         "(Lightning's StrategyRegistry)")  # fmt: skip
+    accelerator = str(cfg.get("trainer", {}).get("accelerator", "auto"))
+    apple_gpu = accelerator == "gpu" and torch.backends.mps.is_available()  # Lightning's "gpu" is CUDA or MPS
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available() and not apple_gpu:
+        problems.append(f"trainer.accelerator={accelerator}: this machine has no GPU that torch can use "
+                        f"(torch {torch.__version__}); use trainer=cpu, or trainer.accelerator=auto to take a GPU "
+                        "where there is one")  # fmt: skip
     return problems
 
 

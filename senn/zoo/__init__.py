@@ -31,8 +31,9 @@ def pretrained_path(name: str) -> Path:
     return FOLDER / f"{name}.ckpt"
 
 
-def pretrained(name: str, map_location: str = "cpu") -> Any:
-    """The shipped model ``name`` (e.g. ``"mnist"``), loaded like :func:`senn.training.load_checkpoint`."""
+def pretrained(name: str, device: str = "cpu") -> Any:
+    """The shipped model ``name`` (e.g. ``"mnist"``) on ``device``, loaded like
+    :func:`senn.training.load_checkpoint`."""
     from senn.training import load_checkpoint
 
-    return load_checkpoint(pretrained_path(name), map_location=map_location)
+    return load_checkpoint(pretrained_path(name), device=device)

@@ -13,8 +13,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from senn.cli import config_dir
 from senn.cli.explain import run
+from senn.config import config_dir
 from senn.data import CSVDataModule
 from senn.training import train
 from tests.data.test_csv import wine_frame

@@ -12,7 +12,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.data import SyntheticDataModule
 from senn.training import SENNModule, train
 
@@ -44,6 +44,12 @@ def test_console_script_trains_checkpoints_and_logs_offline(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    # the closing summary, on the console and in the run's log file
+    summary = result.stdout[result.stdout.index("senn-train finished") :]
+    assert f"run folder:      {out}" in summary and "stopped:         max_epochs=3 reached (last epoch 2)" in summary
+    assert f"best checkpoint: {out / 'checkpoints' / 'epoch_'}" in summary and "test:            acc " in summary
+    assert "senn-train finished" in next(out.glob("*.log")).read_text()
+    assert "Tip:" not in result.stdout + result.stderr  # Lightning's advertising
     assert (out / ".hydra" / "config.yaml").exists()
     assert (out / "checkpoints" / "last.ckpt").exists()
     assert list((out / "wandb").glob("offline-run-*")), "no offline wandb run"

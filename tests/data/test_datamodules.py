@@ -103,6 +103,16 @@ def test_compas_bad_tables_name_the_problem(tmp_path):
         COMPASDataModule(data_dir=str(tmp_path), download=False).setup()
 
 
+def test_a_failed_download_warns_then_says_where_the_file_goes(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("no route to host")
+
+    monkeypatch.setattr("urllib.request.urlopen", offline)
+    with pytest.warns(UserWarning, match=r"COMPAS download failed \(no route to host\)"):
+        with pytest.raises(DataNotFoundError, match="SENN_DATA_DIR"):
+            COMPASDataModule(data_dir=str(tmp_path), download=True).setup()
+
+
 def test_compas_missing_file_says_where(tmp_path):
     with pytest.raises(DataNotFoundError, match=r"compas-scores-two-years\.csv") as info:
         COMPASDataModule(data_dir=str(tmp_path), download=False).setup()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.evaluation import evaluate
 from senn.training import train
 

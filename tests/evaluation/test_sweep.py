@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import optuna
 import pytest
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.evaluation.sweep import collect_runs, pareto_front
+from senn.evaluation.sweep import _scale, collect_runs, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
 from tests.cli.test_senn_train import SMALL
 
@@ -118,6 +119,24 @@ def test_submitit_local_launcher_runs_a_sweep(tmp_path):
     sweep = tmp_path / "submitit"
     multirun(sweep, "hydra/launcher=local", "seed=0,1")
     assert sorted(p.parent.name for p in sweep.glob("*/metrics.json")) == ["0", "1"]
+
+
+def test_summary_table_spreads_and_readable_axes(tmp_path):
+    """Groups of one run have no spread (n/a, not ± 0); close values get linear axes, a decade a log one."""
+    rows = [{"run": f"r{i}", "model.robustness_weight": lam, "seed": seed, "test/acc": acc,
+             "val/robustness_loss": robustness}
+            for i, (lam, seed, acc, robustness) in enumerate([(0.01, 0, 0.9, 0.04771), (0.01, 1, 0.8, 0.04773),
+                                                              (0.1, 0, 0.95, 0.04775)])]  # fmt: skip
+    paths = write_summary(rows, tmp_path)
+    table = paths["summary"].read_text()
+    assert "| 0.01 | 2 | 0.85 ± 0.07071 |" in table and "| 0.1 | 1 | 0.95 ± n/a |" in table
+    assert {"tradeoff", "pareto"} <= set(paths)
+    fig, ax = plt.subplots()
+    _scale(ax, "x", [0.04771, 0.04775])
+    assert ax.get_xscale() == "linear"
+    _scale(ax, "x", [1e-3, 0.5])
+    assert ax.get_xscale() == "log"
+    plt.close(fig)
 
 
 def test_pareto_front():

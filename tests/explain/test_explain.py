@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import senn
-from senn.explain.plots import plot_explanation, plot_input_relevance
+from senn.explain.plots import plot_attributions, plot_explanation, plot_input_relevance
 from senn.training import SENNModule
 from tests.conftest import make_model
 
@@ -67,3 +67,19 @@ def test_figures_draw_images_and_features(tmp_path):
     with pytest.raises(ValueError, match="cannot cover an input of shape"):
         plot_input_relevance(senn.explain(model, x), (1, 8, 8))
     assert (tmp_path / "explanation.png").stat().st_size > 1000
+
+
+def test_every_plotting_helper_takes_one_example_without_a_batch_dimension():
+    model, x = make_model("conv")
+    one = x[1]  # (C, H, W)
+    fig = plot_explanation(senn.explain(model, one), one)
+    assert fig.get_suptitle().startswith("predicted")
+    plt.close(fig)
+    fig = plot_attributions(one, {"saliency": torch.ones_like(one)})
+    assert fig.axes[1].get_title() == "saliency" and len(fig.axes) == 2  # one row: the input, one method
+    plt.close(fig)
+    model, x = make_model("identity")
+    fig = plot_input_relevance(senn.explain(model, x[0]), x.shape[1:])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="x holds 4 inputs but the explanation 1"):
+        plot_explanation(senn.explain(model, x[0]), x)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from senn.explain.posthoc import POSTHOC_METHODS, feature_mask, posthoc_explainer
+from senn.explain.posthoc import POSTHOC_METHODS, concept_layer_explainer, feature_mask, posthoc_explainer
 from senn.models import LeNetParametrizer, MLPParametrizer, PlainClassifier
+from tests.conftest import make_model
 
 
 @pytest.mark.parametrize("method", POSTHOC_METHODS)
@@ -37,3 +38,20 @@ def test_image_feature_mask_is_square_patches_shared_by_channels():
 def test_unknown_method_names_the_choices():
     with pytest.raises(ValueError, match="saliency"):
         posthoc_explainer("gradcam", PlainClassifier(MLPParametrizer(2, 1, 2)), (2,))
+
+
+@pytest.mark.parametrize("num_classes", [3, 1])
+def test_captum_at_the_concept_layer_of_a_senn_has_its_closed_form(num_classes):
+    """logit = Σ_k θ_k(x) h_k(x) with θ from x: ∂logit/∂h = θ, times h, and IG from h(0) = θ (h − h(0))."""
+    model, x = make_model("conv", num_classes)
+    out = model(x)
+    target = out.logits.argmax(1) if num_classes > 1 else (out.logits[:, 0] > 0).long()
+    column = target if num_classes > 1 else torch.zeros_like(target)
+    theta = out.relevances.gather(2, column.view(-1, 1, 1).expand(-1, 4, 1))[..., 0].detach()
+    h, h0 = out.concepts.detach(), model(torch.zeros_like(x[:1])).concepts.detach()
+    expected = {"layer_gradient": theta, "layer_gradient_x_activation": theta * h,
+                "layer_integrated_gradients": theta * (h - h0)}  # fmt: skip
+    for name, value in expected.items():
+        torch.testing.assert_close(concept_layer_explainer(name, model)(x, target), value, atol=1e-8, rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown concept-layer method"):
+        concept_layer_explainer("lime", model)

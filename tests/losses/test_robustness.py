@@ -7,7 +7,15 @@ import torch
 from torch.autograd.functional import jacobian
 
 from senn.losses import published_robustness_loss, robustness_loss, robustness_residual_norm
-from senn.models import SENN, IdentityConceptizer, SENNOutput, SumAggregator
+from senn.models import (
+    SENN,
+    ConstantParametrizer,
+    IdentityConceptizer,
+    MLPConceptizer,
+    MLPParametrizer,
+    SENNOutput,
+    SumAggregator,
+)
 from tests.conftest import make_model
 
 
@@ -141,3 +149,38 @@ def test_log_prob_target_penalises_a_model_whose_theta_is_constant():
     per_sample = 3**0.5 * (p @ model.parametrizer.theta.T).norm(dim=1)  # sqrt(C)·‖Σ_j p_j θ_j‖, (B,)
     torch.testing.assert_close(published_robustness_loss(model, x, "log_probs", "mean"), per_sample.mean())
     torch.testing.assert_close(published_robustness_loss(model, x, "log_probs", "batch"), per_sample.norm())
+
+
+def test_training_mode_with_dropout_exact_equals_the_definition_on_the_same_pass():
+    """In training, dropout masks θ; the exact estimator's shortcut (the gradient through θ with h held
+    constant) still equals the definition's C + K VJPs on the same forward pass (the same masks)."""
+    torch.manual_seed(0)
+    model = SENN(MLPConceptizer(6, 3, hidden_sizes=(8,)), MLPParametrizer(6, 3, 2, hidden_sizes=(16,), dropout=0.5),
+                 SumAggregator(2, "multiclass"), input_shape=(6,)).double().train()  # fmt: skip
+    x = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
+    out = model(x)
+    exact = robustness_residual_norm(model, x, "exact", output=out)
+    torch.testing.assert_close(exact, robustness_residual_norm(model, x, "jacobian", output=out), rtol=1e-9, atol=0)
+    with torch.no_grad():
+        assert not torch.allclose(out.relevances, model.eval()(x).relevances)  # the masks were active
+
+
+def test_regression_outputs_match_brute_force():
+    torch.manual_seed(0)
+    model = SENN(MLPConceptizer(6, 3, hidden_sizes=(8,)), MLPParametrizer(6, 3, 2, hidden_sizes=(8,)),
+                 SumAggregator(2, "regression"), input_shape=(6,)).double().eval()  # fmt: skip
+    x = torch.randn(4, 6, dtype=torch.float64)
+    expected = brute_force_residual(model, x).flatten(1).norm(dim=1)
+    torch.testing.assert_close(robustness_residual_norm(model, x, "exact"), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_published_batch_norm_has_a_finite_gradient_at_zero_residual():
+    """A constant θ makes the residual exactly zero; sqrt(0)'s infinite slope must not reach the weights."""
+    torch.manual_seed(0)
+    model = SENN(MLPConceptizer(6, 3, hidden_sizes=(8,)), ConstantParametrizer(3, 2), SumAggregator(2, "multiclass"),
+                 input_shape=(6,)).double()  # fmt: skip
+    x = torch.randn(4, 6, dtype=torch.float64)
+    loss = published_robustness_loss(model, x, target="logits", reduction="batch")
+    assert float(loss) < 1e-12
+    grads = torch.autograd.grad(loss, [p for p in model.parameters()], allow_unused=True)
+    assert all(g is None or torch.isfinite(g).all() for g in grads)

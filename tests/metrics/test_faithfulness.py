@@ -56,6 +56,19 @@ def test_feature_faithfulness_is_one_for_exact_attributions_of_a_linear_model():
     assert (feature_faithfulness(lambda z: z @ w, x, -attributions, target, output="logit") < -0.999).all()
 
 
+def test_feature_faithfulness_of_a_single_output_model():
+    """A binary model's one logit z: exact attributions towards either class score 1, with the logit (±z)
+    and with the probability the same as the equivalent two-output softmax (−z/2, z/2)."""
+    w = torch.randn(6, 1, dtype=torch.float64)
+    x = torch.randn(4, 6, dtype=torch.float64)
+    target = torch.tensor([0, 1, 1, 0])
+    towards = x * w[:, 0] * (2 * target - 1).unsqueeze(1)  # gradient × input of the explained class's score
+    scores = feature_faithfulness(lambda z: z @ w, x, towards, target, output="logit")
+    torch.testing.assert_close(scores, torch.ones(4, dtype=torch.float64))
+    two = feature_faithfulness(lambda z: torch.cat([-(z @ w), z @ w], 1) / 2, x, towards, target)
+    torch.testing.assert_close(feature_faithfulness(lambda z: z @ w, x, towards, target), two)
+
+
 def test_feature_faithfulness_patches_and_baselines_match_a_loop():
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(2 * 6 * 6, 4)).double()

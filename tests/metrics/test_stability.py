@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.autograd.functional import jacobian
 
-from senn.metrics import concept_lipschitz, local_lipschitz, max_normalised, senn_explainer
+from senn.metrics import concept_lipschitz, local_lipschitz, normalised, senn_explainer, senn_input_explainer
 from senn.metrics.stability import sample_ball
+from senn.models import SENN, MLPConceptizer, MLPParametrizer, SumAggregator
 from tests.conftest import make_model
 
 
@@ -68,7 +70,8 @@ def test_bad_settings_are_refused(kwargs, match):
         local_lipschitz(senn_explainer(model), x, torch.zeros(4, dtype=torch.long), **kwargs)
 
 
-def test_max_normalised_estimates_are_scale_free():
+@pytest.mark.parametrize("how", ["max", "unit"])
+def test_normalised_estimates_are_scale_free(how):
     model, x = make_model("conv")
     target = torch.zeros(len(x), dtype=torch.long)
     explainer = senn_explainer(model)
@@ -78,5 +81,46 @@ def test_max_normalised_estimates_are_scale_free():
         return local_lipschitz(fn, x, target, budget=8, generator=torch.Generator().manual_seed(0))
 
     torch.testing.assert_close(estimate(scaled), 10 * estimate(explainer))
-    torch.testing.assert_close(estimate(max_normalised(scaled)), estimate(max_normalised(explainer)))
-    assert max_normalised(explainer)(x, target).abs().amax(1).sub(1).abs().max() < 1e-12
+    torch.testing.assert_close(estimate(normalised(scaled, how)), estimate(normalised(explainer, how)))
+    e = normalised(explainer, how)(x, target)
+    size = e.abs().amax(1) if how == "max" else e.norm(dim=1)
+    torch.testing.assert_close(size, torch.ones(len(x), dtype=x.dtype))
+
+
+def test_unit_normalisation_compares_explanations_of_any_length():
+    """The same pattern repeated over 16× more entries: max-normalised distances grow 4× (sqrt 16), unit ones
+    do not change: the length artefact that a K- vs D-entry comparison would otherwise carry."""
+    pattern = torch.tensor([[1.0, -0.5, 0.25, 0.0]], dtype=torch.float64)
+    moved = torch.tensor([[0.8, -0.4, 0.5, 0.1]], dtype=torch.float64)
+
+    def distance(how, repeats):
+        short = lambda inputs, t: (pattern if inputs.sum() == 0 else moved).repeat(1, repeats)  # noqa: E731
+        fn = normalised(short, how)
+        zero, one = torch.zeros(1, 1), torch.ones(1, 1)
+        return float((fn(zero, None) - fn(one, None)).norm())
+
+    assert distance("max", 16) == pytest.approx(4 * distance("max", 1))
+    assert distance("unit", 16) == pytest.approx(distance("unit", 1))
+    with pytest.raises(ValueError, match="normalise='l1'"):
+        normalised(senn_explainer(make_model("mlp")[0]), "l1")
+
+
+def test_the_senn_explanation_in_input_space_is_theta_through_the_concept_jacobian():
+    model, x = make_model("conv")
+    out = model(x)
+    target = out.logits.argmax(1)
+    theta = out.relevances.gather(2, target.view(-1, 1, 1).expand(-1, 4, 1))[..., 0].detach()  # (B, K)
+    expected = torch.stack([torch.einsum("k,k...->...", theta[i], jacobian(lambda z: model(z[None]).concepts[0], x[i]))
+                            for i in range(len(x))])  # fmt: skip
+    torch.testing.assert_close(senn_input_explainer(model)(x, target), expected)
+
+
+def test_the_senn_explainer_runs_in_eval_mode_and_restores_the_callers_mode():
+    """Dropout in θ would add noise to every explanation and inflate its instability."""
+    torch.manual_seed(0)
+    model = SENN(MLPConceptizer(6, 3, hidden_sizes=(8,)), MLPParametrizer(6, 3, 2, hidden_sizes=(16,), dropout=0.5),
+                 SumAggregator(2, "multiclass"), input_shape=(6,)).train()  # fmt: skip
+    x, target = torch.randn(4, 6), torch.zeros(4, dtype=torch.long)
+    first, second = senn_explainer(model)(x, target), senn_explainer(model)(x, target)
+    torch.testing.assert_close(first, second)  # no dropout masks: the same explanation twice
+    assert model.training

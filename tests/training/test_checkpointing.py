@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import json
+
 import pytest
 import torch
 
@@ -38,3 +41,22 @@ def test_ckpt_path_last_resumes_the_run_folder_or_says_why_not(tmp_path):
     train(compose_train([*overrides[:-2], "trainer.max_epochs=3", f"output_dir={run}", "ckpt_path=last"]))
     last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 2 and last["global_step"] == 3 * 8  # resumed: one more epoch
+
+
+def test_objectives_and_the_run_record_come_from_the_best_epoch(tmp_path):
+    """A sweep's objectives are one epoch's values: here the robustness term is monitored (lowest at an
+    early epoch) while accuracy still rises, so the last epoch's accuracy would pair numbers no model had."""
+    overrides = [*SMALL, "logger=csv", "trainer.max_epochs=4", "monitor=val/robustness_loss", "monitor_mode=min",
+                 "model.robustness_weight=0", "objectives=[val/acc,val/robustness_loss]",
+                 f"output_dir={tmp_path}"]  # fmt: skip
+    metrics = train(compose_train(overrides))
+    with open(next((tmp_path / "csv").glob("version_*/metrics.csv"))) as f:
+        logged = {int(r["epoch"]): r for r in csv.DictReader(f) if r.get("val/acc")}  # per-epoch, as Lightning logged
+    best = min(logged, key=lambda e: float(logged[e]["val/robustness_loss"]))
+    assert best < 3 and logged[best]["val/acc"] != logged[3]["val/acc"]  # the case that used to mix epochs
+    assert metrics["val/acc"] == pytest.approx(float(logged[best]["val/acc"]), abs=1e-6)
+    assert metrics["val/robustness_loss"] == pytest.approx(float(logged[best]["val/robustness_loss"]), abs=1e-6)
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["best_epoch"] == best and record["best_checkpoint"].endswith(f"epoch_{best:03d}.ckpt")
+    assert record["last_epoch"] == 3 and record["stop_reason"] == "max_epochs=4 reached"
+    assert [r["epoch"] for r in record["history"]] == [0, 1, 2, 3]

@@ -10,7 +10,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.training import PlainModule, SENNModule, check_compatible
 from senn.training.validation import validate_config
 

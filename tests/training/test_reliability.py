@@ -18,7 +18,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.training import load_checkpoint, train
 from senn.training.checkpoint import AtomicCheckpointIO
 from senn.training.train import wandb_reachable_or_offline

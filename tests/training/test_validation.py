@@ -6,9 +6,10 @@ import pickle
 import re
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 
-from senn.cli import config_dir
+from senn.config import config_dir
 from senn.training import train
 from senn.training.validation import ConfigError, validate_config
 
@@ -46,6 +47,12 @@ def test_invalid_values_are_named_before_anything_runs(overrides, message, tmp_p
     with pytest.raises(ConfigError) as info:
         train(cfg)
     assert message in str(info.value)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU, so trainer=gpu is valid here")
+def test_trainer_gpu_without_a_gpu_names_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match=r"no GPU that torch can use .* use trainer=cpu, or trainer.accelerator=auto"):
+        validate_config(compose_train(["experiment=mnist", "trainer=gpu"], tmp_path))
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
