@@ -21,7 +21,7 @@ train: install  ## train the paper's MNIST model (pass overrides with ARGS="..."
 test: install  ## the default test suite (a few minutes on 2 cores)
 	$(VENV)/bin/pytest $(ARGS)
 
-test-slow: install  ## only the slow tests (real-data training)
+test-slow: install  ## only the slow tests: real-data presets and the full senn-evaluate (needs SENN_DATA_DIR)
 	$(VENV)/bin/pytest -m slow $(ARGS)
 
 lint: install

@@ -49,8 +49,9 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
     """One row per finished run under ``directories``: its overrides and its metrics.
 
     A run is a ``senn-train`` output folder (``.hydra/overrides.yaml`` + ``metrics.json``), or an
-    offline wandb run (``run-*.wandb``, which ``train`` gives the overrides) whose output folder is
-    not there, e.g. wandb folders copied back from a cluster. Stability and faithfulness come from
+    offline wandb run whose output folder is not there, e.g. wandb folders copied back from a cluster:
+    read from the ``files/metrics.json`` and ``files/overrides.json`` that ``train`` writes there, or
+    for runs without them from the binary ``run-*.wandb`` log. Stability and faithfulness come from
     ``<run>/<evaluation>/metrics.json`` where it exists.
     """
     rows = []
@@ -74,7 +75,12 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
             if wandb_file.name in seen or any(run in wandb_file.parents for run in runs):
                 continue  # its output folder was read above
             seen.add(wandb_file.name)
-            logged = read_offline_run(wandb_file)
+            files = wandb_file.parent / "files"
+            if (files / "metrics.json").is_file() and (files / "overrides.json").is_file():  # plain JSON first
+                overrides = json.loads((files / "overrides.json").read_text())
+                rows.append(_row(wandb_file.parent, overrides, json.loads((files / "metrics.json").read_text())))
+                continue
+            logged = read_offline_run(wandb_file)  # older runs: wandb's binary log
             if logged["finished"] and "overrides" in logged["config"]:
                 rows.append(_row(wandb_file.parent, logged["config"]["overrides"], logged["summary"]))
     return rows

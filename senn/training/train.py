@@ -71,23 +71,30 @@ def train(cfg: DictConfig) -> dict[str, float]:
         if cfg.get("test"):
             (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
             metrics.update({name: float(value) for name, value in results.items()})
+        run = {
+            "best_checkpoint": best,
+            "best_epoch": best_record["epoch"] if best_record is not None else None,
+            "last_epoch": trainer.current_epoch - 1,
+            "stop_reason": stop_reason(trainer, callbacks),
+            "history": records,
+        }
+        if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
+            text = json.dumps({**metrics, **run}, indent=2) + "\n"
+            for folder in [Path(cfg.output_dir), *_wandb_folders(loggers)]:  # a copied wandb folder reads itself
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "metrics.json").write_text(text)
+                (folder / "overrides.json").write_text(json.dumps(hparams.get("overrides", [])) + "\n")
+            log.info(run_summary(cfg.output_dir, cfg.monitor, {**metrics, **run}))
     except BaseException:
         _finish_wandb(loggers, exit_code=1)
         raise
     _finish_wandb(loggers, exit_code=0)
-    run = {
-        "best_checkpoint": best,
-        "best_epoch": best_record["epoch"] if best_record is not None else None,
-        "last_epoch": trainer.current_epoch - 1,
-        "stop_reason": stop_reason(trainer, callbacks),
-        "history": records,
-    }
-    if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
-        metrics_path = Path(cfg.output_dir) / "metrics.json"
-        metrics_path.parent.mkdir(parents=True, exist_ok=True)
-        metrics_path.write_text(json.dumps({**metrics, **run}, indent=2) + "\n")
-        log.info(run_summary(cfg.output_dir, cfg.monitor, {**metrics, **run}))
     return metrics
+
+
+def _wandb_folders(loggers: list[Any]) -> list[Path]:
+    """The files folder of each wandb run (``wandb/<run>/files``), while the run is open."""
+    return [Path(logger.experiment.dir) for logger in loggers if type(logger).__name__ == "WandbLogger"]
 
 
 class _NoTips(logging.Filter):

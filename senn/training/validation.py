@@ -22,6 +22,7 @@ from omegaconf.errors import InterpolationResolutionError
 
 from senn.data import DataError, DataNotFoundError, SplitDataModule
 from senn.losses import ESTIMATORS
+from senn.models.aggregators import TASKS
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 from senn.training.sizes import check_compatible, fill_from_data
@@ -62,7 +63,7 @@ RULES: dict[str, Rule] = {
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
-    "task": (lambda v: v in ("multiclass", "binary", "regression"), "one of ['multiclass', 'binary', 'regression']"),
+    "task": (lambda v: v in TASKS, f"one of {list(TASKS)}"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
     "devices": (
         lambda v: v == "auto" or _positive_int(v) or v == -1 or isinstance(v, list | str),

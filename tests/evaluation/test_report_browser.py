@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,6 +11,9 @@ from senn.evaluation import write_report
 from senn.explain.plots import plot_metric_boxes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRED = bool(os.environ.get("SENN_REQUIRE_BROWSER"))  # CI sets it: there a missing browser fails, never skips
+if REQUIRED and CHROMIUM is None:
+    raise RuntimeError("SENN_REQUIRE_BROWSER is set but Chromium is not installed (apt-get install chromium)")
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

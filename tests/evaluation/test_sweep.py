@@ -61,6 +61,12 @@ def test_summary_from_offline_wandb_runs_alone(tmp_path):
     runs = json.loads((copied / "summary" / "runs.json").read_text())
     expected = {json.loads((sweep / r / "metrics.json").read_text())["test/acc"] for r in "0123"}
     assert {r["test/acc"] for r in runs} == expected and len(runs) == 4
+    assert all(r["best_checkpoint"] for r in runs)  # read from the plain JSON senn-train put in the wandb folder
+    for files in copied.glob("*/wandb/offline-run-*/files"):  # without it: the binary log, same numbers
+        (files / "metrics.json").unlink()
+    sweep_summary([str(copied), "--out", str(tmp_path / "binary")])
+    binary = json.loads((tmp_path / "binary" / "runs.json").read_text())
+    assert {r["test/acc"] for r in binary} == expected and not any("best_checkpoint" in r for r in binary)
     assert sorted((r["model.robustness_weight"], r["seed"]) for r in runs) == [(1e-3, 0), (1e-3, 1), (0.1, 0), (0.1, 1)]
     table = (copied / "summary" / "summary.md").read_text()
     assert len([line for line in table.splitlines() if line.startswith("| 0.")]) == 2  # mean ± std over 2 seeds

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from torch.autograd.functional import jacobian
 
+from senn.config import compose_config
 from senn.metrics import concept_lipschitz, local_lipschitz, normalised, senn_explainer, senn_input_explainer
 from senn.metrics.stability import sample_ball
 from senn.models import SENN, MLPConceptizer, MLPParametrizer, SumAggregator
@@ -124,3 +127,12 @@ def test_the_senn_explainer_runs_in_eval_mode_and_restores_the_callers_mode():
     first, second = senn_explainer(model)(x, target), senn_explainer(model)(x, target)
     torch.testing.assert_close(first, second)  # no dropout masks: the same explanation twice
     assert model.training
+
+
+def test_the_python_api_and_senn_evaluate_share_their_defaults():
+    """The same ε-ball and budget whether a user calls local_lipschitz or runs senn-evaluate."""
+    s = compose_config("evaluate", ["ckpt_path=any.ckpt"]).stability
+    defaults = inspect.signature(local_lipschitz).parameters
+    assert (defaults["epsilon"].default, defaults["budget"].default, defaults["norm"].default) == (
+        s.epsilon, s.budget, s.norm)  # fmt: skip
+    assert inspect.signature(normalised).parameters["how"].default == s.normalise
