@@ -2,9 +2,11 @@
 package selects matplotlib's Agg backend (the library itself leaves the backend to its user)."""
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import matplotlib
 
@@ -12,7 +14,7 @@ from senn.config import config_dir
 
 matplotlib.use("Agg")
 
-__all__ = ["config_dir", "exit_on_user_errors"]
+__all__ = ["config_dir", "exit_on_user_errors", "remove_if_unused"]
 
 
 @contextmanager
@@ -29,3 +31,9 @@ def exit_on_user_errors(command: str, errors: tuple[type[BaseException], ...] = 
         if cleanup is not None:
             cleanup()
         sys.exit(f"{command}: {err}")
+
+
+def remove_if_unused(run_dir: Path) -> None:
+    """Delete a run folder that holds nothing but what Hydra wrote at start-up (its config and log)."""
+    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir)

@@ -9,7 +9,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from senn.cli import config_dir, exit_on_user_errors
+from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 
 log = logging.getLogger("senn-evaluate")
 
@@ -36,7 +36,7 @@ def main(cfg: DictConfig) -> None:
     """Evaluate the checkpoint ``cfg.ckpt_path``, write the report and say where it is."""
     from senn.evaluation import evaluate  # imported here so that `--help` stays fast
 
-    with exit_on_user_errors("senn-evaluate"):
+    with exit_on_user_errors("senn-evaluate", cleanup=lambda: remove_if_unused(Path(cfg.output_dir))):
         summary = evaluate(cfg)
     log.info(closing_summary(summary, cfg.output_dir))
 

@@ -10,7 +10,7 @@ import hydra
 import matplotlib.pyplot as plt
 from omegaconf import DictConfig
 
-from senn.cli import config_dir, exit_on_user_errors
+from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 from senn.explain import explain
 from senn.explain.explanation import Explanation
 from senn.explain.inputs import read_inputs, recorded_data
@@ -74,7 +74,8 @@ def main(cfg: DictConfig) -> None:
     """Explain the inputs ``cfg.input`` with the checkpoint ``cfg.ckpt_path``."""
     if cfg.format == "json":  # stdout carries JSON only
         logging.disable(logging.INFO)
-    with exit_on_user_errors("senn-explain"):  # inputs, targets, checkpoints: one message, no traceback
+    # inputs, targets, checkpoints: one message, no traceback, no empty output folder
+    with exit_on_user_errors("senn-explain", cleanup=lambda: remove_if_unused(Path(cfg.output_dir))):
         run(cfg)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -11,13 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from senn.cli import config_dir, exit_on_user_errors
-
-
-def remove_if_unused(run_dir: Path) -> None:
-    """Delete a run folder that holds nothing but what Hydra wrote at start-up (its config and log)."""
-    if run_dir.is_dir() and all(p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()):
-        shutil.rmtree(run_dir)
+from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")

@@ -90,9 +90,9 @@ def _like_for_like(module: SENNModule, x: torch.Tensor, target: torch.Tensor, cf
     attributions to its pixels / features (x's shape). ``target``: the explained output column."""
     senn, s, c = module.model, cfg.stability, cfg.like_for_like
     spaces = {
-        CONCEPT_SPACE: {SENN_NAME: senn_explainer(senn),
+        CONCEPT_SPACE: {"senn θ": senn_explainer(senn),
                         **{m: concept_layer_explainer(m, senn) for m in c.concept_methods}},
-        INPUT_SPACE: {SENN_NAME: senn_input_explainer(senn),
+        INPUT_SPACE: {"senn θᵀ J_x h": senn_input_explainer(senn),
                       **{m: posthoc_explainer(m, SENNLogits(senn), tuple(x.shape[1:])) for m in c.input_methods}},
     }  # fmt: skip
     results: dict[str, Any] = {}

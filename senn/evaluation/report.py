@@ -15,6 +15,7 @@ th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #555; font-size: 0.9em; }
 code { background: #f3f3f3; padding: 1px 4px; }
+table#like-for-like td:nth-child(2) { text-align: left; }
 pre.explanation { background: #f7f7f7; padding: 0.6em; font-size: 0.85em; overflow-x: auto; }
 """
 
@@ -43,11 +44,11 @@ def metrics_table(summary: Mapping[str, Any]) -> str:
 
 
 def like_for_like_table(results: Mapping[str, Mapping[str, Any]]) -> str:
-    """The like-for-like stability results (space -> method -> stability) as HTML, with each method's ratio to
-    the SENN's median in the same space."""
+    """The like-for-like stability results (space -> explanation -> stability, the SENN's first) as HTML, with
+    each explanation's ratio to the SENN's median in the same space."""
     rows = ["<tr><th>space</th><th>explanation</th><th>stability ↓</th><th>× the SENN's</th><th>seconds</th></tr>"]
     for space, methods in results.items():
-        own = methods["senn"]["stability"]["median"]
+        own = next(iter(methods.values()))["stability"]["median"]
         for method, entry in methods.items():
             ratio = entry["stability"]["median"] / own if own > 0 else float("nan")
             rows.append(f"<tr><td>{html.escape(space)}</td><td>{html.escape(method)}</td>"

@@ -173,11 +173,15 @@ def _no_nan(value: float) -> float:
 
 
 def _min_span(ax: plt.Axes, values: Sequence[float], span: float) -> None:
-    """Show at least ``span`` on the y axis around ``values``, so a tiny difference does not fill the plot."""
-    low, high = min(values), max(values)
-    if high - low < span:
-        middle = (low + high) / 2
-        ax.set_ylim(middle - span / 2, middle + span / 2)
+    """Show at least ``span`` on the y axis around ``values`` (plus a margin), so that a tiny difference does
+    not fill the plot and no point sits on the frame."""
+    finite = [v for v in values if not math.isnan(v)]
+    if not finite:
+        return
+    low, high = min(finite), max(finite)
+    half = max(span, high - low) * 0.6  # 10 % margin on either side
+    middle = (low + high) / 2
+    ax.set_ylim(middle - half, middle + half)
 
 
 def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]:
@@ -205,9 +209,11 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
         fig, left = plt.subplots(figsize=(5.5, 3.6))
         x = [e[lam] for e in points]
         accuracy = [e["test/acc"] for e in points]
-        left.errorbar(x, accuracy, [_no_nan(e["test/acc std"]) for e in points], color="C0", marker="o")
+        bars = [_no_nan(e["test/acc std"]) for e in points]
+        left.errorbar(x, accuracy, bars, color="C0", marker="o")
         _scale(left, "x", x)
-        _min_span(left, accuracy, ACCURACY_SPAN)
+        ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
+        _min_span(left, ends, ACCURACY_SPAN)
         left.set_xlabel("λ (robustness weight)")
         left.set_ylabel("test accuracy", color="C0")
         right = left.twinx()

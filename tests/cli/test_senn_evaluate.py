@@ -19,3 +19,4 @@ def test_a_missing_checkpoint_is_one_line_without_a_traceback(tmp_path):
     result = run(f"ckpt_path={tmp_path / 'nope.ckpt'}", f"hydra.run.dir={tmp_path / 'eval'}", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"senn-evaluate: no checkpoint at {tmp_path / 'nope.ckpt'}" in result.stderr
+    assert not (tmp_path / "eval").exists()  # nothing left behind

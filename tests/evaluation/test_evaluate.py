@@ -60,9 +60,9 @@ def test_like_for_like_stability_compares_within_one_space(evaluated):
     summary, _ = evaluated
     like = summary["like_for_like"]
     concept, inputs = like[CONCEPT_SPACE], like[INPUT_SPACE]
-    assert list(concept) == ["senn", "layer_gradient", "layer_gradient_x_activation", "layer_integrated_gradients"]
-    assert list(inputs) == ["senn", "saliency", "input_x_gradient", "integrated_gradients"]
-    assert concept["layer_gradient"]["stability"] == pytest.approx(concept["senn"]["stability"])
+    assert list(concept) == ["senn θ", "layer_gradient", "layer_gradient_x_activation", "layer_integrated_gradients"]
+    assert list(inputs) == ["senn θᵀ J_x h", "saliency", "input_x_gradient", "integrated_gradients"]
+    assert concept["layer_gradient"]["stability"] == pytest.approx(concept["senn θ"]["stability"])
     assert summary["stability"]["normalise"] == "unit"
     assert all(0 < e["stability"]["median"] for space in like.values() for e in space.values())
 

@@ -12,6 +12,7 @@ from senn.evaluation import evaluate
 from senn.explain.posthoc import POSTHOC_METHODS
 from senn.training import train
 from senn.zoo import available
+from tests.conftest import shared_data_dir
 from tests.evaluation.conftest import evaluate_cfg
 from tests.training.test_configs import compose_train
 
@@ -25,8 +26,11 @@ PRESET_MARGIN = 0.01
 
 
 @pytest.fixture(scope="module")
-def mnist_runs(tmp_path_factory, real_data_dir):
+def mnist_runs(tmp_path_factory):
     """One MNIST epoch per robustness estimator, and a one-epoch plain CNN for the post-hoc baselines."""
+    real_data_dir = shared_data_dir()
+    if real_data_dir is None:
+        pytest.skip("real MNIST files not present (set SENN_DATA_DIR)")
     root = tmp_path_factory.mktemp("mnist")
     runs = {}
     for name, extra in [("projection", []), ("exact", ["model.robustness_estimator=exact"]),
