@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -42,18 +41,12 @@ def missing_data_message(name: str, root: Path, files: Sequence[str], how: str) 
     )
 
 
-def md5(path: Path) -> str:
-    """Hex MD5 digest of a file."""
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_md5(path: Path, expected: str) -> None:
-    """Raise :class:`DataNotFoundError` naming the file if its MD5 is not ``expected``."""
-    actual = md5(path)
+    """Raise :class:`DataNotFoundError` naming the file if its MD5 (torchvision's ``calculate_md5``) is not
+    ``expected``."""
+    from torchvision.datasets.utils import calculate_md5
+
+    actual = calculate_md5(str(path))
     if actual != expected:
         raise DataNotFoundError(
             f"{path} is corrupt or not the expected file (MD5 {actual}, expected {expected}); "
@@ -81,34 +74,9 @@ class TensorBatchDataset(Dataset):
         return tuple(t[index] for t in self.tensors)
 
 
-class EpochShuffleSampler(Sampler[int]):
-    """A data order that depends only on ``(seed, epoch)``, sharded over distributed processes.
-
-    A run resumed at an epoch boundary sees exactly the batches an uninterrupted run would, and
-    under DDP process ``rank`` takes positions ``rank, rank + world_size, ...`` of the same order, so
-    the processes' batches together are the single-process batch (padded by wrapping around so that
-    every process has as many). Lightning calls :meth:`set_epoch` every epoch.
-    """
-
-    def __init__(self, num_samples: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
-        self.num_samples, self.seed, self.shuffle, self.epoch = num_samples, seed, shuffle, 0
-        self.rank, self.world_size = rank, world_size
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose order to draw."""
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[int]:
-        if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(self.num_samples, generator=generator).tolist()
-        else:
-            order = list(range(self.num_samples))
-        padded = order + order[: len(self) * self.world_size - self.num_samples]
-        return iter(padded[self.rank :: self.world_size])
-
-    def __len__(self) -> int:
-        return -(-self.num_samples // self.world_size)  # ceil
+SEED_STRIDE = 100_003
+"""Epoch ``e`` of seed ``s`` is shuffled with ``s * SEED_STRIDE + e``, so that neighbouring seeds never share
+an epoch's order (the order every recorded result was trained with)."""
 
 
 def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -121,8 +89,15 @@ Split = tuple[torch.Tensor, torch.Tensor]
 
 
 class SplitDataModule(pl.LightningDataModule):
-    """The loaders every senn data module shares: train / val / test from :meth:`_loader`, each in the
-    (seed, epoch) order of :class:`EpochShuffleSampler`, sharded over the trainer's processes."""
+    """The loaders every senn data module shares: train / val / test from :meth:`_loader`, each in a data order
+    that depends only on ``(seed, epoch)``, sharded over the trainer's processes.
+
+    The order is torch's :class:`~torch.utils.data.DistributedSampler` with explicit replicas and rank: a
+    run resumed at an epoch boundary sees exactly the batches an uninterrupted run would, and under DDP
+    process ``rank`` takes positions ``rank, rank + world_size, ...`` of the same order, so the
+    processes' batches together are the single-process batch (padded by wrapping around so that every
+    process has as many). Lightning calls ``set_epoch`` every epoch.
+    """
 
     seed: int
 
@@ -130,11 +105,12 @@ class SplitDataModule(pl.LightningDataModule):
         """The DataLoader of one split."""
         raise NotImplementedError
 
-    def _sampler(self, num_samples: int, shuffle: bool) -> EpochShuffleSampler:
+    def _sampler(self, num_samples: int, shuffle: bool) -> DistributedSampler:
         """The seeded order of a split, this process's share of it under DDP."""
         trainer = self.trainer
         rank, world_size = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-        return EpochShuffleSampler(num_samples, self.seed, shuffle, rank, world_size)
+        return DistributedSampler(range(num_samples), num_replicas=world_size, rank=rank, shuffle=shuffle,
+                                  seed=self.seed * SEED_STRIDE)  # fmt: skip
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled training batches."""

@@ -15,14 +15,14 @@ from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_m
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
 FOLDER = "cifar-10-batches-py"
-BATCH_MD5 = {
-    "data_batch_1": "c99cafc152244af753f735de768cd75f",
-    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-    "data_batch_4": "634d18415352ddfa80567beed471001a",
-    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-    "test_batch": "40351d587109b95175f43aff81a1287e",
-}
+BATCH_NAMES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
+
+
+def batch_md5() -> dict[str, str]:
+    """File name -> MD5 of every batch, from torchvision's own checksum lists."""
+    from torchvision.datasets import CIFAR10
+
+    return dict(CIFAR10.train_list + CIFAR10.test_list)
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -79,14 +79,14 @@ class CIFAR10DataModule(InMemoryDataModule):
     def load(self) -> dict[str, Split]:
         """Read (and if needed download) the batches; return normalised train and test tensors."""
         folder = self.data_dir / FOLDER
-        if not all((folder / name).exists() for name in BATCH_MD5) and self.download:
+        if not all((folder / name).exists() for name in BATCH_NAMES) and self.download:
             from torchvision.datasets import CIFAR10
 
             try:
                 CIFAR10(str(self.data_dir), train=True, download=True)
             except Exception as err:  # no network, server down, ...
                 warnings.warn(f"CIFAR-10 download failed ({err}); looking for the files already there", stacklevel=2)
-        missing = [name for name in BATCH_MD5 if not (folder / name).exists()]
+        missing = [name for name in BATCH_NAMES if not (folder / name).exists()]
         if missing:
             raise DataNotFoundError(
                 missing_data_message(
@@ -98,7 +98,7 @@ class CIFAR10DataModule(InMemoryDataModule):
                 )
             )
         if self.verify_checksums:
-            for name, digest in BATCH_MD5.items():
+            for name, digest in batch_md5().items():
                 check_md5(folder / name, digest)
         train = [read_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
 import warnings
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from senn.data.tabular import TabularDataModule
 
 URL = "https://raw.githubusercontent.com/propublica/compas-analysis/master/compas-scores-two-years.csv"
 FILE = Path("COMPAS") / "compas-scores-two-years.csv"
+MD5 = "9165d40c400bba93a8cffece2b74622b"
+"""MD5 of ProPublica's file as every recorded COMPAS result read it."""
 COLUMNS = [
     "days_b_screening_arrest", "is_recid", "c_charge_degree", "score_text",
     "priors_count", "age_cat", "race", "sex", "two_year_recid",
@@ -108,11 +109,12 @@ class COMPASDataModule(TabularDataModule):
         """Preprocessed features (N, 11) and labels (N,), contradictory duplicates removed."""
         path = self.data_dir / FILE
         if not path.exists() and self.download:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with urllib.request.urlopen(URL, timeout=20) as response:
-                    path.write_bytes(response.read())
-            except OSError as err:
+            from torchvision.datasets.utils import download_url
+
+            try:  # torchvision's download, checked against the MD5 of the file the results were made with
+                download_url(URL, str(path.parent), path.name, md5=MD5)
+            except (OSError, RuntimeError) as err:  # no network; a changed or truncated file
+                path.unlink(missing_ok=True)
                 warnings.warn(f"COMPAS download failed ({err}); looking for the files already there", stacklevel=2)
         if not path.exists():
             raise DataNotFoundError(

@@ -7,7 +7,7 @@ import warnings
 from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_md5, missing_data_message
 
 MEAN, STD = 0.1307, 0.3081
-RAW_MD5 = {
+RAW_MD5 = {  # of the unpacked files (torchvision lists only the .gz archives' checksums)
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",

@@ -272,7 +272,8 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
         "Faithfulness (higher is better)": _save(
             plot_metric_boxes({k: v["faithfulness"].numpy() for k, v in methods.items()}, "faithfulness",
                               "Pearson correlation", log=False), out / "faithfulness.png"),
-        "Stability: local Lipschitz estimate, input mode (lower is better)": _save(
+        "Stability: local Lipschitz estimate, input mode (lower is better; the SENN's θ has K entries, post-hoc "
+        "attributions one per input feature: different spaces, see the like-for-like table)": _save(
             plot_metric_boxes({k: v["stability"].numpy() for k, v in methods.items()}, "stability",
                               "local Lipschitz estimate"), out / "stability.png"),
     }  # fmt: skip

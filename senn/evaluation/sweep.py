@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from senn.config import compose_config
@@ -27,20 +28,13 @@ ACCURACY_SPAN = 0.01
 """The least accuracy range the figures show (1 point), so that 0.1 % does not look like a cliff."""
 
 
-def _value(text: str) -> Any:
-    """An override's value as YAML reads it (numbers become numbers)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def _row(run: Path, overrides: list[str], metrics: dict[str, Any]) -> dict[str, Any]:
-    """One run's table row: its overrides as keys and values, then its metrics."""
+    """One run's table row: its overrides as keys and values (read by Hydra's own override parser, so quoting,
+    ``+``/``++``/``~`` and typed values come out as on the command line), then its metrics."""
     row: dict[str, Any] = {"run": str(run)}
-    for item in overrides:
-        key, _, value = item.lstrip("+~").partition("=")
-        row[key] = _value(value)
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        if not override.is_delete():
+            row[override.key_or_group] = override.value()
     row.update(metrics)
     return row
 

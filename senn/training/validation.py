@@ -9,14 +9,13 @@ each naming the key, the value and what is allowed.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
@@ -82,20 +81,6 @@ def _strategies() -> list[str]:
     return ["auto", *StrategyRegistry.available_strategies()]
 
 
-def _locate(path: str) -> Any:
-    """The object a dotted ``_target_`` path names; ImportError / AttributeError if there is none."""
-    parts = path.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(path)
-
-
 class ConfigError(ValueError):
     """One or more invalid config values; the message lists every one."""
 
@@ -126,7 +111,7 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
         target = node.get("_target_")
         if target is not None:
             try:
-                obj = _locate(str(target))
+                obj = get_object(str(target))
             except (ImportError, AttributeError):
                 problems.append(f"{path}._target_={target!r}: no such class or function (check the spelling and the "
                                 f"config group option, e.g. data=mnist)")  # fmt: skip

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.utils.data import DistributedSampler
 
 from senn.data import (
     BreastCancerDataModule,
@@ -206,3 +207,16 @@ def test_bad_split_settings():
         SyntheticDataModule(batch_size=0)
     with pytest.raises(ValueError, match="sum to less than 1"):
         BreastCancerDataModule(test_fraction=0.5, val_fraction=0.5)
+
+
+def test_the_data_order_depends_on_seed_and_epoch_only_and_shards_evenly():
+    """torch's DistributedSampler with the seed stride of every recorded run: the order of (seed, epoch) is
+    randperm seeded with seed * 100003 + epoch; processes split it, and even 1 example serves 3 processes."""
+    dm = SyntheticDataModule(num_samples=50, batch_size=10, seed=2)
+    dm.setup()
+    sampler = dm._sampler(20, shuffle=True)
+    sampler.set_epoch(3)
+    expected = torch.randperm(20, generator=torch.Generator().manual_seed(2 * 100_003 + 3)).tolist()
+    assert list(sampler) == expected
+    shards = [DistributedSampler(range(1), num_replicas=3, rank=r, shuffle=True, seed=0) for r in range(3)]
+    assert [list(s) for s in shards] == [[0], [0], [0]]  # padded by wrapping around: every process has one

@@ -14,7 +14,7 @@ import optuna
 import pytest
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.evaluation.sweep import _scale, collect_runs, pareto_front, write_summary
+from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
 from tests.cli.test_senn_train import SMALL
 
@@ -143,6 +143,13 @@ def test_summary_table_spreads_and_readable_axes(tmp_path):
     _scale(ax, "x", [1e-3, 0.5])
     assert ax.get_xscale() == "log"
     plt.close(fig)
+
+
+def test_overrides_are_read_as_hydra_reads_them():
+    row = _row(Path("r"), ["++data.note='a b=c'", "~callbacks.early_stopping", "model.parametrizer.channels=[16,32]",
+                           "model.robustness_weight=1e-3", "+tag=null"], {"test/acc": 0.9})  # fmt: skip
+    assert row == {"run": "r", "data.note": "a b=c", "model.parametrizer.channels": [16, 32],
+                   "model.robustness_weight": 0.001, "tag": None, "test/acc": 0.9}  # fmt: skip
 
 
 def test_pareto_front():
