@@ -1,4 +1,4 @@
-"""Real data, real presets (``make test-slow``, about 20 minutes on 2 cores): the accuracies the README and
+"""Real data, real presets (``make test-slow``, 48 minutes measured on 2 shared cores): the accuracies the README and
 the results pages state, and the full ``senn-evaluate`` on a trained MNIST model. Skipped without the data
 (``SENN_DATA_DIR`` with MNIST/raw and COMPAS/)."""
 
