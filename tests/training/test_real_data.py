@@ -1,6 +1,6 @@
-"""Real data, real presets (``make test-slow``, 48 minutes measured on 2 shared cores): the accuracies the README and
-the results pages state, and the full ``senn-evaluate`` on a trained MNIST model. Skipped without the data
-(``SENN_DATA_DIR`` with MNIST/raw and COMPAS/)."""
+"""Real data, real presets (``make test-slow``, 48 minutes measured on 2 shared cores): the accuracies the
+README and the results pages state, and the full ``senn-evaluate`` on a trained MNIST model. Skipped without
+the data (``SENN_DATA_DIR`` with MNIST/raw and COMPAS/)."""
 
 from __future__ import annotations
 
