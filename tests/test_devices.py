@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from senn.explain import explain
-from senn.explain.posthoc import posthoc_explainer
+from senn.explain.posthoc import SENNLogits, posthoc_explainer
 from senn.explain.prototypes import concept_prototypes
 from senn.metrics import concept_faithfulness, local_lipschitz, senn_explainer
 from senn.models import SENN, ConvConceptizer, LeNetParametrizer, SumAggregator
@@ -48,7 +48,7 @@ def test_explanations_metrics_and_pullbacks_follow_the_model(device):
     stability = local_lipschitz(senn_explainer(model), x, target, 0.1, "sampling", 3, "l2", generator=generator)
     assert stability.device.type == device and torch.isfinite(stability).all()
     for method in ("excitation_pullback", "lime"):
-        attributions = posthoc_explainer(method, Logits(model), tuple(x.shape[1:]))(x, target)
+        attributions = posthoc_explainer(method, SENNLogits(model), tuple(x.shape[1:]))(x, target)
         assert attributions.shape == x.shape and attributions.device.type == device
 
 
@@ -66,14 +66,3 @@ def test_training_and_a_resume_on_the_device(device, tmp_path):
     assert metrics["test/acc"] > 0.4
     module = load_checkpoint(last, device)
     assert next(module.parameters()).device.type == device
-
-
-class Logits(torch.nn.Module):
-    """A SENN as a plain logit network, for the post-hoc methods."""
-
-    def __init__(self, senn: torch.nn.Module) -> None:
-        super().__init__()
-        self.senn = senn
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.senn(x).logits
