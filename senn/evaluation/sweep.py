@@ -117,10 +117,8 @@ def summary_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = dict(zip(keys, json.loads(group), strict=True))
         entry["runs"] = int(members)
         for column in COLUMNS:
-            entry[column], entry[f"{column} std"] = (
-                float(stats.at[group, (column, "mean")]),
-                float(stats.at[group, (column, "std")]),
-            )
+            entry[column] = float(stats.at[group, (column, "mean")])
+            entry[f"{column} std"] = float(stats.at[group, (column, "std")])
         table.append(entry)
     return sorted(table, key=lambda e: [str(e[k]) if not isinstance(e[k], int | float) else e[k] for k in keys])
 
