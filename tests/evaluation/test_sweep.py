@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import optuna
 import pytest
+import yaml
 
 from senn.cli.sweep_summary import main as sweep_summary
 from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
@@ -109,16 +110,41 @@ def test_unfinished_or_foreign_wandb_files(tmp_path):
         read_offline_run(run_file)
 
 
+SEARCH = ["hparams_search=stability_tradeoff", "hydra.sweeper.population_size=2"]
+
+
+def load_study(path: Path, name: str = "senn_train_tradeoff") -> optuna.Study:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    return optuna.load_study(study_name=name, storage=storage)
+
+
 def test_bayesian_search_resumes_its_study(tmp_path):
-    search = ["hparams_search=stability_tradeoff", "hydra.sweeper.sampler.population_size=2"]
-    multirun(tmp_path / "first", *search, "hydra.sweeper.n_trials=2")
-    multirun(tmp_path / "second", *search, "hydra.sweeper.n_trials=1")  # a new invocation: the study is reloaded
-    study = optuna.load_study(study_name="senn_train_tradeoff", storage=f"sqlite:///{tmp_path}/optuna_train.sqlite")
+    """Two invocations (the second as after an interruption) add up to one study of 3 trials with two
+    objectives; its Pareto front is written and the summary reads every trial back."""
+    multirun(tmp_path / "first", *SEARCH, "hydra.sweeper.n_trials=2")
+    multirun(tmp_path / "second", *SEARCH, "hydra.sweeper.n_trials=1")  # a new invocation: the study is reloaded
+    study = load_study(tmp_path / "optuna_train.journal")
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(finished) == 3 and all(len(t.values) == 2 for t in finished)  # (val/acc, val/robustness_loss)
-    assert len(study.best_trials) >= 1  # the Pareto front
+    front = yaml.safe_load((tmp_path / "second" / "optimization_results.yaml").read_text())
+    assert front["trials"] == 3 and {s["number"] for s in front["solutions"]} == {t.number for t in study.best_trials}
     sweep_summary([str(tmp_path / "first"), str(tmp_path / "second"), "--out", str(tmp_path / "summary")])
-    assert len(json.loads((tmp_path / "summary" / "runs.json").read_text())) == 3
+    runs = json.loads((tmp_path / "summary" / "runs.json").read_text())
+    assert sorted(r["val/acc"] for r in runs) == sorted(t.values[0] for t in finished)
+
+
+def test_search_runs_trials_in_parallel_and_records_failures(tmp_path):
+    """n_jobs=2 through the local (submitit) launcher: two trials per batch in separate processes. A trial
+    whose run fails (here every learning rate is invalid) is recorded as failed and the search goes on."""
+    multirun(tmp_path / "parallel", *SEARCH, "hydra/launcher=local", "hydra.sweeper.n_jobs=2",
+             "hydra.sweeper.n_trials=2")  # fmt: skip
+    study = load_study(tmp_path / "optuna_train.journal")
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert len(list((tmp_path / "parallel" / ".submitit").glob("*"))) >= 1  # submitit ran the batch
+    multirun(tmp_path / "failing", *SEARCH, "hydra.sweeper.n_trials=2", "hydra.sweeper.study_name=bad",
+             "model.optimizer.lr=interval(-1.0,-0.5)")  # fmt: skip
+    bad = load_study(tmp_path / "optuna_train.journal", "bad")
+    assert [t.state for t in bad.trials] == [optuna.trial.TrialState.FAIL] * 2
 
 
 def test_submitit_local_launcher_runs_a_sweep(tmp_path):
