@@ -1,8 +1,9 @@
 """Read an offline wandb run (``run-<id>.wandb``) without syncing it: its config and its last metrics.
 
 The file is wandb's transaction log: a 7-byte header (``:W&B``, magic, version), then LevelDB-log
-records in 32 KiB blocks (4-byte checksum, 2-byte length, 1-byte type; a record split over blocks
-comes as FIRST, MIDDLE…, LAST), each one a ``wandb_internal_pb2.Record`` protobuf. Recent wandb
+records in 32 KiB blocks (4-byte checksum, verified: CRC-32 of the type byte and the data; 2-byte length;
+1-byte type; a record split over blocks comes as FIRST, MIDDLE…, LAST), each one a
+``wandb_internal_pb2.Record`` protobuf. Recent wandb
 versions no longer ship a Python reader, so this is the small one a sweep summary needs.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +32,12 @@ def _records(path: Path) -> Iterator[bytes]:
         if left < HEADER:  # the block's tail is padding
             pos += left
             continue
-        length, kind = struct.unpack_from("<HB", data, pos + 4)
+        checksum, length, kind = struct.unpack_from("<IHB", data, pos)
         payload = data[pos + HEADER : pos + HEADER + length]
         if kind == 0 or len(payload) < length:  # zero padding or an unfinished write
             break
+        if zlib.crc32(payload, zlib.crc32(bytes([kind]))) & 0xFFFFFFFF != checksum:  # wandb's CRC-32 of type + data
+            raise ValueError(f"{path}: the record at byte {pos} fails its checksum (a corrupt file)")
         pos += HEADER + length
         if kind == FULL:
             yield payload

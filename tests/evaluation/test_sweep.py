@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -106,6 +108,11 @@ def test_unfinished_or_foreign_wandb_files(tmp_path):
     run_file.write_bytes(b":W&B\xe1\xbe\x00" + b"\x00" * 3)  # header only: a run that never logged
     assert read_offline_run(run_file) == {"config": {}, "summary": {}, "finished": False}
     run_file.write_bytes(b":W&B\xe1\xbe\x00" + b"\x00\x00\x00\x00\x05\x00\x01" + b"\xff" * 5)  # one garbled record
+    with pytest.raises(ValueError, match="the record at byte 7 fails its checksum"):
+        read_offline_run(run_file)
+    payload = b"\xff" * 5  # the same bytes with a valid checksum: read, then refused as no wandb record
+    checksum = zlib.crc32(payload, zlib.crc32(b"\x01")) & 0xFFFFFFFF
+    run_file.write_bytes(b":W&B\xe1\xbe\x00" + struct.pack("<IHB", checksum, 5, 1) + payload)
     with pytest.raises(ValueError, match="record 0 is not a wandb record"):
         read_offline_run(run_file)
 
