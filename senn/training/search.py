@@ -130,8 +130,16 @@ class OptunaSearch:
         trials (the Pareto front for several objectives) to ``<sweep dir>/optimization_results.yaml``."""
         optuna = _optuna()
         parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in self.params.items()] + arguments)
-        space = {o.get_key_element(): d for o in parsed if (d := distribution(o)) is not None}
-        fixed = [o.input_line for o in parsed if not o.is_sweep_override() and o.get_key_element() not in space]
+        space: dict[str, Any] = {}
+        fixed: dict[str, str] = {}
+        for override in parsed:  # the command line comes last and wins: a fixed value leaves the search space
+            key, dimension = override.get_key_element(), distribution(override)
+            if dimension is None:
+                fixed[key] = override.input_line
+                space.pop(key, None)
+            else:
+                space[key] = dimension
+                fixed.pop(key, None)
         study = optuna.create_study(study_name=self.study_name, storage=storage(self.storage_url),
                                     sampler=self._sampler(), directions=self.directions,
                                     load_if_exists=True)  # fmt: skip
@@ -140,8 +148,8 @@ class OptunaSearch:
         remaining = self.n_trials
         while remaining > 0:
             trials = [study.ask(space) for _ in range(min(self.n_jobs, remaining))]
-            batch = [tuple(fixed + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in t.params.items()])
-                     for t in trials]  # fmt: skip
+            batch = [tuple([*fixed.values(), *(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                                               for k, v in t.params.items())]) for t in trials]  # fmt: skip
             returns = self.launcher.launch(batch, initial_job_idx=self.job_idx)
             self.job_idx += len(returns)
             for trial, job in zip(trials, returns, strict=True):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import optuna
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn, JobStatus
 
-from senn.training.search import distribution, storage, trial_values
+from senn.training.search import OptunaSearch, distribution, storage, trial_values
 
 
 def parse(text: str):
@@ -36,3 +37,45 @@ def test_a_run_counts_only_with_one_finite_value_per_objective():
         trial_values(0.9, 2)
     with pytest.raises(ValueError, match="non-finite"):
         trial_values((float("nan"), 0.1), 2)
+
+
+class FakeLauncher:
+    """Records every batch; each job returns ``answer(overrides)`` or fails when that raises."""
+
+    def __init__(self, answer) -> None:
+        self.answer, self.batches = answer, []
+
+    def launch(self, batch, initial_job_idx):
+        self.batches.append(batch)
+        returns = []
+        for overrides in batch:
+            job = JobReturn(overrides=list(overrides))
+            try:
+                job.return_value, job.status = self.answer(overrides), JobStatus.COMPLETED
+            except Exception as err:
+                job.return_value, job.status = err, JobStatus.FAILED
+            returns.append(job)
+        return returns
+
+
+def test_batches_fixed_values_and_failures_without_training():
+    """Batches of n_jobs; a value fixed on the command line leaves the search space; a failed job is
+    recorded as failed and the search goes on."""
+
+    def answer(overrides):
+        weight = float(dict(o.split("=") for o in overrides)["model.sparsity_weight"])
+        if weight > 5e-4:
+            raise RuntimeError("diverged")
+        return (1 - weight, weight)
+
+    search = OptunaSearch(direction=["maximize", "minimize"], n_trials=5, n_jobs=2, seed=0, population_size=4,
+                          params={"model.robustness_weight": "tag(log, interval(1e-4, 1.0))",
+                                  "model.sparsity_weight": "interval(1e-6, 1e-3)"})  # fmt: skip
+    search.launcher = FakeLauncher(answer)
+    study = search.sweep(["model.robustness_weight=0.5", "trainer.max_epochs=2"])
+    assert [len(b) for b in search.launcher.batches] == [2, 2, 1]
+    jobs = [o for b in search.launcher.batches for o in b]
+    assert all("model.robustness_weight=0.5" in o and "trainer.max_epochs=2" in o for o in jobs)
+    states = [t.state.name for t in study.trials]
+    failed = [t for t in study.trials if t.params["model.sparsity_weight"] > 5e-4]
+    assert failed and states.count("FAIL") == len(failed) and states.count("COMPLETE") == 5 - len(failed)
