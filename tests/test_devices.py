@@ -16,11 +16,11 @@ from tests.cli.test_senn_train import SMALL
 from tests.conftest import make_model
 from tests.training.test_configs import compose_train
 
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                  reason="no CUDA GPU here: runs on a GPU machine")),
-]  # fmt: skip
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                     reason="no CUDA GPU here: runs on a GPU machine"))  # fmt: skip
+DEVICES = ["cpu", CUDA]
+HEAVY_DEVICES = [pytest.param("cpu", marks=pytest.mark.slow), CUDA]
+"""For tests whose CPU run repeats what the CPU suite covers already: on CPU only with ``make test-slow``."""
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -52,7 +52,7 @@ def test_explanations_metrics_and_pullbacks_follow_the_model(device):
         assert attributions.shape == x.shape and attributions.device.type == device
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("device", HEAVY_DEVICES)
 def test_training_and_a_resume_on_the_device(device, tmp_path):
     """One epoch, then a resume to two: the checkpoint carries the RNG states of the device it ran on."""
     trainer = "trainer=cpu" if device == "cpu" else "trainer=gpu"

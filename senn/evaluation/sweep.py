@@ -92,7 +92,8 @@ def evaluate_runs(
             continue
         out = Path(row["run"]) / evaluation
         settings = [f"ckpt_path={row['best_checkpoint']}", f"output_dir={out}", f"num_examples={num_examples}",
-                    "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", *overrides]  # fmt: skip
+                    "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", "like_for_like=null",
+                    *overrides]  # fmt: skip
         senn = evaluate(compose_config("evaluate", settings))["methods"]["senn"]
         row["stability"], row["faithfulness"] = senn["stability"]["median"], senn["faithfulness"]["median"]
 
