@@ -112,17 +112,20 @@ class OptunaSearch:
             hydra_context=hydra_context, task_function=task_function, config=config
         )
 
-    def _sampler(self) -> Any:
+    def _sampler(self, offset: int = 0) -> Any:
+        """The sampler, seeded with ``seed + offset``: the trials a resumed study already has shift the seed,
+        so that its first random points are not the earlier invocation's again."""
         samplers = _optuna().samplers
+        seed = None if self.seed is None else self.seed + offset
         name = self.sampler_name
         if name == "auto":
             name = "nsgaii" if len(self.directions) > 1 else "tpe"
         if name == "nsgaii":
-            return samplers.NSGAIISampler(seed=self.seed, population_size=self.population_size)
+            return samplers.NSGAIISampler(seed=seed, population_size=self.population_size)
         if name == "tpe":
-            return samplers.TPESampler(seed=self.seed)
+            return samplers.TPESampler(seed=seed)
         if name == "random":
-            return samplers.RandomSampler(seed=self.seed)
+            return samplers.RandomSampler(seed=seed)
         raise ValueError(f"hydra.sweeper.sampler={name!r}: use auto, nsgaii, tpe or random")
 
     def sweep(self, arguments: list[str]) -> Any:
@@ -141,8 +144,8 @@ class OptunaSearch:
                 space[key] = dimension
                 fixed.pop(key, None)
         study = optuna.create_study(study_name=self.study_name, storage=storage(self.storage_url),
-                                    sampler=self._sampler(), directions=self.directions,
-                                    load_if_exists=True)  # fmt: skip
+                                    directions=self.directions, load_if_exists=True)  # fmt: skip
+        study.sampler = self._sampler(offset=len(study.trials))  # a resumed search draws new points
         log.info("study %s (%d trials so far) in %s; %d more, %d at a time", study.study_name, len(study.trials),
                  self.storage_url or "memory", self.n_trials, self.n_jobs)  # fmt: skip
         remaining = self.n_trials

@@ -79,3 +79,15 @@ def test_batches_fixed_values_and_failures_without_training():
     states = [t.state.name for t in study.trials]
     failed = [t for t in study.trials if t.params["model.sparsity_weight"] > 5e-4]
     assert failed and states.count("FAIL") == len(failed) and states.count("COMPLETE") == 5 - len(failed)
+
+
+def test_a_resumed_search_draws_new_points(tmp_path):
+    """The same command twice, one study: the second invocation does not repeat the first one's points."""
+    settings = {"direction": ["maximize", "minimize"], "study_name": "s", "storage": str(tmp_path / "s.journal"),
+                "n_trials": 2, "seed": 0, "population_size": 2, "params": {"a": "interval(0.0, 1.0)"}}  # fmt: skip
+    for n_trials in (2, 1):
+        search = OptunaSearch(**{**settings, "n_trials": n_trials})
+        search.launcher = FakeLauncher(lambda o: (1.0, float(o[0].split("=")[1])))
+        study = search.sweep([])
+    points = [t.params["a"] for t in study.trials]
+    assert len(points) == 3 and len(set(points)) == 3
