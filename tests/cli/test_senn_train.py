@@ -83,3 +83,15 @@ def test_a_refused_table_gets_one_message_and_leaves_no_run_folder(tmp_path):
     assert "no target column 'label' (data.target); the columns are ['a', 'b', 'empty', 'y']" in result.stderr
     assert "data.drop names columns the table does not have: ['nope']" in result.stderr  # listed together
     assert not out.exists()
+
+
+def test_a_missing_extra_is_named_before_hydra_starts(monkeypatch):
+    from senn.cli import train as cli
+
+    assert cli.missing_extra(["hparams_search=stability_tradeoff", "hydra/launcher=local"]) is None  # installed here
+    monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)  # as in a core install
+    assert cli.missing_extra(["experiment=mnist", "hydra/launcher=slurm"]) == (
+        "senn-train: hydra/launcher=slurm needs the slurm extra: pip install 'senn[slurm]'")  # fmt: skip
+    monkeypatch.setattr(sys, "argv", ["senn-train", "-m", "hparams_search=stability_tradeoff"])
+    with pytest.raises(SystemExit, match=r"needs the search extra: pip install 'senn\[search\]'"):
+        cli.main()
