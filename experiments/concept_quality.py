@@ -111,7 +111,8 @@ def compose_cfg(setting: str, row: str, seed: int, out: Path):
 
 
 def stability_median(module: torch.nn.Module, x: torch.Tensor, seed: int) -> float:
-    """Median input-mode local Lipschitz estimate of the SENN's explanation (senn-evaluate's defaults)."""
+    """Median input-mode local Lipschitz estimate of the SENN's explanation (senn-evaluate's ball and budget;
+    unnormalised, as the recorded results were measured)."""
     explanation_of = senn_explainer(module)
     with torch.no_grad():
         logits = module.model(x).logits
