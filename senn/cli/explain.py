@@ -36,7 +36,7 @@ def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
     """Each concept's top training examples, shown beside its bar (None when the training data is not here)."""
     try:
         data = recorded_data(module, "train", cfg.get("data_dir"))
-        x, _ = data.take("train", range(min(1000, data.split_size("train"))))
+        x, _ = data.head("train", 1000)
     except (ValueError, FileNotFoundError) as err:
         log.warning("no concept thumbnails: the training data is not available (%s)", err)
         return None

@@ -137,6 +137,11 @@ class SplitDataModule(pl.LightningDataModule):
         index = torch.as_tensor(indices, dtype=torch.long)
         return x[index], y[index]
 
+    def head(self, split: str, n: int | None = None) -> Split:
+        """The first ``n`` examples of ``split`` (all of them for None or a larger ``n``), read as :meth:`take`."""
+        size = self.split_size(split)
+        return self.take(split, range(size if n is None else min(n, size)))
+
 
 class InMemoryDataModule(SplitDataModule):
     """Base class: subclasses implement :meth:`load`; this class splits, serves and describes the data.

@@ -59,7 +59,7 @@ class _LazySplits(Mapping):
         if name not in self.owner.files:
             raise KeyError(name)
         if name not in self.loaded:
-            self.loaded[name] = self.owner.take(name, range(self.owner.split_size(name)))
+            self.loaded[name] = self.owner.head(name)
         return self.loaded[name]
 
     def __iter__(self) -> Iterator[str]:

@@ -84,20 +84,21 @@ def _stability_view(explainer: Explainer, cfg: DictConfig) -> Explainer:
     return normalised(explainer, {True: "max", False: "none"}.get(how, how))
 
 
-def _like_for_like(module: SENNModule, x: torch.Tensor, target: torch.Tensor, cfg: DictConfig) -> dict[str, Any]:
-    """Stability of explanations that live in the same space, all of the same SENN: its θ against Captum's
-    attributions to its concepts (K numbers each), and θ mapped to the input (θᵀ J_x h) against Captum's
-    attributions to its pixels / features (x's shape). ``target``: the explained output column."""
+def _like_for_like(module: SENNModule, x: torch.Tensor, senn_result: dict[str, Any],
+                   cfg: DictConfig) -> dict[str, Any]:  # fmt: skip
+    """Stability of explanations that live in the same space, all of the same SENN: its θ (measured already,
+    in ``senn_result``) against Captum's attributions to its concepts (K numbers each), and θ mapped to the
+    input (θᵀ J_x h) against Captum's attributions to its pixels / features (x's shape)."""
     senn, s, c = module.model, cfg.stability, cfg.like_for_like
+    target = senn_result["target"].to(x.device)  # the explained output column
     spaces = {
-        CONCEPT_SPACE: {"senn θ": senn_explainer(senn),
-                        **{m: concept_layer_explainer(m, senn) for m in c.concept_methods}},
+        CONCEPT_SPACE: {m: concept_layer_explainer(m, senn) for m in c.concept_methods},
         INPUT_SPACE: {"senn θᵀ J_x h": senn_input_explainer(senn),
                       **{m: posthoc_explainer(m, SENNLogits(senn), tuple(x.shape[1:])) for m in c.input_methods}},
     }  # fmt: skip
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {CONCEPT_SPACE: {"senn θ": {"stability": summarize(senn_result["stability"].numpy())}},
+                               INPUT_SPACE: {}}  # fmt: skip
     for space, explainers in spaces.items():
-        results[space] = {}
         for name, explainer in explainers.items():
             start = time.perf_counter()
             generator = torch.Generator().manual_seed(cfg.seed)
@@ -115,21 +116,21 @@ def _senn_results(module: SENNModule, x: torch.Tensor, datamodule: SplitDataModu
     generator = torch.Generator().manual_seed(cfg.seed)
     baseline: float | torch.Tensor = 0.0
     if isinstance(senn.conceptizer, IdentityConceptizer):  # raw features are removed to their training medians
-        train_x, _ = datamodule.take("train", range(min(datamodule.split_size("train"), MEDIAN_SAMPLE)))
+        train_x, _ = datamodule.head("train", MEDIAN_SAMPLE)
         baseline = concept_activations(senn, train_x).median(0).values
     start = time.perf_counter()
     explanation = explain(senn, x)
     target = explanation.prediction if senn.task == "multiclass" else explanation.target
+    explainer = _stability_view(senn_explainer(senn), cfg)
     result = {
         "prediction": explanation.prediction,
         "faithfulness": concept_faithfulness(senn, x, baseline=baseline),
-        "stability": local_lipschitz(_stability_view(senn_explainer(senn), cfg), x, target, s.epsilon, "sampling",
-                                     s.budget, s.norm, generator=generator),
+        "stability": local_lipschitz(explainer, x, target, s.epsilon, "sampling", s.budget, s.norm,
+                                     generator=generator),
         "concept_stability": concept_lipschitz(senn, x, epsilon=s.epsilon, estimator="sampling", budget=s.budget,
                                                norm=s.norm, generator=generator),
     }  # fmt: skip
     result["seconds"] = time.perf_counter() - start
-    explainer = _stability_view(senn_explainer(senn), cfg)
     generator = torch.Generator().manual_seed(cfg.seed)
     result["stability_gradient"] = local_lipschitz(explainer, x, target, s.epsilon, "gradient", s.budget, s.norm,
                                                    generator=generator)  # fmt: skip
@@ -144,7 +145,6 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
     with torch.no_grad():
         logits = net(x)
     target = (logits[:, 0] > 0).long() if net.task == "binary" else logits.argmax(1)
-
     classes = target if net.task != "binary" else torch.zeros_like(target)  # a single logit: explain it
     group = patch_size(tuple(x.shape[1:])) if x.dim() == 4 else 1
     results = {}
@@ -232,14 +232,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
                 entry[extra] = summarize(result[extra].numpy())
         summary["methods"][name] = entry
     if cfg.get("like_for_like") is not None:  # stability within one space, on the same SENN
-        summary["like_for_like"] = _like_for_like(module, x.to(device), senn["target"].to(device), cfg)
+        summary["like_for_like"] = _like_for_like(module, x.to(device), senn, cfg)
     quality = None
     if cfg.split in datamodule.concepts:  # data with annotated concepts: the concept section, on the whole split
         quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)
         summary["concepts"] = quality.summary()
     p, prototypes = cfg.prototypes, None
     if p.num_examples > 0 and x.dim() == 4:  # prototype pool: the first images of the evaluated split
-        pool, _ = datamodule.take(cfg.split, range(min(p.num_examples, size)))
+        pool, _ = datamodule.head(cfg.split, p.num_examples)
         prototypes = concept_prototypes(module.model, pool, p.k, p.traversal_steps, p.feature_vis_steps)
         summary["concept_collapse"] = {"dead": prototypes.collapse.dead, "duplicates": prototypes.collapse.duplicates}
         if quality is not None:  # each learned concept titled with the true concept it matches best

@@ -43,6 +43,11 @@ def metrics_table(summary: Mapping[str, Any]) -> str:
     return '<table id="metrics">' + "".join(rows) + "</table>"
 
 
+def _seconds(entry: Mapping[str, Any]) -> str:
+    """The seconds an entry took, or "above" for the SENN's own θ (its time is in the metrics table)."""
+    return f"{entry['seconds']:.1f}" if "seconds" in entry else "above"
+
+
 def like_for_like_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     """The like-for-like stability results (space -> explanation -> stability, the SENN's first) as HTML, with
     each explanation's ratio to the SENN's median in the same space."""
@@ -53,7 +58,7 @@ def like_for_like_table(results: Mapping[str, Mapping[str, Any]]) -> str:
             ratio = entry["stability"]["median"] / own if own > 0 else float("nan")
             rows.append(f"<tr><td>{html.escape(space)}</td><td>{html.escape(method)}</td>"
                         f"<td>{_cell(entry['stability'])}</td><td>{ratio:.3g}</td>"
-                        f"<td>{entry['seconds']:.1f}</td></tr>")  # fmt: skip
+                        f"<td>{_seconds(entry)}</td></tr>")  # fmt: skip
     return '<table id="like-for-like">' + "".join(rows) + "</table>"
 
 

@@ -82,7 +82,7 @@ class ExplanationLogger(pl.Callback):
         """The first ``n`` validation inputs of a senn data module, else the first validation batch."""
         datamodule = trainer.datamodule
         if isinstance(datamodule, SplitDataModule):
-            return datamodule.take("val", range(min(n, datamodule.split_size("val"))))[0]
+            return datamodule.head("val", n)[0]
         loaders = trainer.val_dataloaders
         loader = loaders[0] if isinstance(loaders, list) else loaders
         return next(iter(loader))[0] if loader is not None else None
