@@ -1,8 +1,13 @@
-"""Shared fixtures: tiny models of every kind and the location of the real data, when present."""
+"""Shared fixtures: tiny models of every kind, the location of the real data when present, and console
+commands run in this process."""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -69,3 +74,34 @@ def real_data_dir() -> Path:
     if path is None:
         pytest.skip("real MNIST/COMPAS files not present (set SENN_DATA_DIR)")
     return path
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command did: its exit status and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_command(argv: list[str], cwd: Path, capsys: pytest.CaptureFixture) -> Ran:
+    """Run a senn console script (``argv[0]``, e.g. ``senn-train``) in this process from ``cwd``, as the
+    installed script would: the same entry point, arguments and exit status, without paying the imports of
+    a new interpreter. ``sys.exit("message")`` reads as status 1 with the message on stderr."""
+    main = entry_points(group="console_scripts")[argv[0]].load()
+    old_argv, old_cwd = sys.argv, Path.cwd()
+    sys.argv, code, message = list(argv), 0, ""
+    os.chdir(cwd)
+    try:
+        main()
+    except SystemExit as stop:
+        code, message = (1, f"{stop.code}\n") if isinstance(stop.code, str) else (stop.code or 0, "")
+    finally:
+        sys.argv = old_argv
+        os.chdir(old_cwd)
+        for handler in logging.root.handlers[:]:  # Hydra's handlers hold this test's captured streams
+            logging.root.removeHandler(handler)
+            handler.close()
+    captured = capsys.readouterr()
+    return Ran(code, captured.out, captured.err + message)

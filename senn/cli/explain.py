@@ -74,9 +74,11 @@ def main(cfg: DictConfig) -> None:
     """Explain the inputs ``cfg.input`` with the checkpoint ``cfg.ckpt_path``."""
     if cfg.format == "json":  # stdout carries JSON only
         logging.disable(logging.INFO)
-    # inputs, targets, checkpoints: one message, no traceback, no empty output folder
-    with exit_on_user_errors("senn-explain", cleanup=lambda: remove_if_unused(Path(cfg.output_dir))):
-        run(cfg)
+    try:  # inputs, targets, checkpoints: one message, no traceback, no empty output folder
+        with exit_on_user_errors("senn-explain", cleanup=lambda: remove_if_unused(Path(cfg.output_dir))):
+            run(cfg)
+    finally:
+        logging.disable(logging.NOTSET)  # a caller in the same process gets its logging back
 
 
 if __name__ == "__main__":

@@ -218,6 +218,9 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
         raise ValueError(f"target classes must be in [0, {num_outputs}), got {target.unique().tolist()}")
     names = {"concept_names": senn.concept_names, "class_names": senn.class_names, "feature_names": senn.feature_names}
     raw = senn.preprocessor.raw_values(x) if senn.preprocessor is not None and x.dim() == 2 else None
-    return Explanation(logits, probabilities, prediction, target, out.concepts, out.relevances, task=senn.task,
+    # Identity concepts are the input tensor itself: the explanation keeps a copy of its own, so that it
+    # neither changes with the caller's tensor nor inherits a requires_grad that something later sets on it.
+    concepts = out.concepts.clone()
+    return Explanation(logits, probabilities, prediction, target, concepts, out.relevances, task=senn.task,
                        raw_inputs=tuple(raw) if raw is not None else None,
                        **{k: tuple(v) if v is not None else None for k, v in names.items()})  # fmt: skip

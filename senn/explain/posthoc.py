@@ -46,6 +46,14 @@ def feature_mask(input_shape: tuple[int, ...]) -> torch.Tensor:
     return patches.expand(input_shape).contiguous()
 
 
+def own_copy(inputs: torch.Tensor, gradients: bool) -> torch.Tensor:
+    """The inputs as a tensor of the explainer's own (shared memory, separate autograd state): Captum sets
+    ``requires_grad`` on the tensor it is given and can leave it set, which would change the caller's. Gradient
+    methods get it set already, so Captum has nothing to set (and no warning to print)."""
+    own = inputs.detach()
+    return own.requires_grad_(True) if gradients else own
+
+
 def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...], **options: Any) -> Explainer:
     """One post-hoc method applied to ``model`` (logits (N, C)), as ``(inputs, targets) -> attributions``.
 
@@ -88,11 +96,12 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
         raise ValueError(f"unknown post-hoc method {name!r}; choose from {POSTHOC_METHODS}")
     kwargs.update(options)
     mask = kwargs.get("feature_mask")
+    gradients = name in ("saliency", "input_x_gradient", "integrated_gradients")
 
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         extra = {"feature_mask": mask.to(inputs.device).expand_as(inputs)} if mask is not None else {}
         with torch.enable_grad(), eval_mode(model):
-            return method.attribute(inputs, target=target, **{**kwargs, **extra}).detach()
+            return method.attribute(own_copy(inputs, gradients), target=target, **{**kwargs, **extra}).detach()
 
     return explain
 
@@ -149,6 +158,6 @@ def concept_layer_explainer(name: str, model: nn.Module) -> Explainer:
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         classes = torch.zeros_like(target) if binary else target
         with torch.enable_grad(), eval_mode(net.senn):
-            return method.attribute(inputs, target=classes, **kwargs).detach()
+            return method.attribute(own_copy(inputs, True), target=classes, **kwargs).detach()
 
     return explain

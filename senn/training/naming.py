@@ -8,15 +8,21 @@ from pathlib import Path
 import torch
 
 from senn.training.checkpoint import AtomicCheckpointIO, load_checkpoint
+from senn.zoo import PREFIX, pretrained_path
 
 
 def name_concepts(ckpt_path: str | Path, names: Sequence[str], output: str | Path | None = None) -> Path:
     """Store ``names`` (one per concept) as the model's ``concept_names`` in a checkpoint; return its path.
 
-    Writes ``output`` (default: the checkpoint itself, replaced atomically). The checkpoint is first
-    loaded safely, so a foreign or corrupt file, or a wrong number of names, is refused with the
-    reason and nothing is written.
+    Writes ``output`` (default: the checkpoint itself, replaced atomically; a shipped ``pretrained:<name>``
+    model needs an ``output``). The checkpoint is first loaded safely, so a foreign or corrupt file, or a
+    wrong number of names, is refused with the reason and nothing is written.
     """
+    if str(ckpt_path).startswith(PREFIX):  # a shipped model: read from the package, never changed there
+        if output is None:
+            raise ValueError(f"{ckpt_path} is a model shipped with senn and is not changed in place: pass "
+                             "--output <file>.ckpt to write a named copy")  # fmt: skip
+        ckpt_path = pretrained_path(str(ckpt_path))
     module = load_checkpoint(ckpt_path)  # refuses foreign / unsafe files
     count = getattr(getattr(module.model, "conceptizer", None), "num_concepts", None)
     if count is None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -17,6 +14,7 @@ from senn.cli.explain import run
 from senn.config import config_dir
 from senn.data import CSVDataModule
 from senn.training import train
+from tests.conftest import run_command
 from tests.data.test_csv import wine_frame
 from tests.training.test_configs import compose_train
 
@@ -57,23 +55,19 @@ def test_raw_rows_explain_as_their_test_split_rows(wine_model, tmp_path):
     assert (tmp_path / "a" / "explanation_3.png").stat().st_size > 10_000
 
 
-def test_console_script_prints_text_and_one_line_errors(wine_model, tmp_path):
-    ckpt = wine_model[0]
-    env = {**os.environ, "WANDB_MODE": "disabled"}
-    script = os.path.join(os.path.dirname(sys.executable), "senn-explain")
-    common = [script, f"ckpt_path={ckpt}", f"hydra.run.dir={tmp_path / 'run'}"]
-    text = subprocess.run([*common, "input=0", "target=class_2", "top=3"], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120)  # fmt: skip
-    assert text.returncode == 0, text.stderr
-    assert "explaining class_2" in text.stdout or "test[0]: predicted class_2" in text.stdout
-    assert "… 13 more concepts" in text.stdout
+def test_senn_explain_prints_text_and_one_line_errors(wine_model, tmp_path, capsys):
+    """(The installed script itself runs in tests/test_readme.py, on the pretrained MNIST model.)"""
+    common = ["senn-explain", f"ckpt_path={wine_model[0]}", f"hydra.run.dir={tmp_path / 'run'}"]
+    text = run_command([*common, "input=0", "target=class_2", "top=3"], tmp_path, capsys)
+    assert text.code == 0, text.err
+    assert "explaining class_2" in text.out or "test[0]: predicted class_2" in text.out
+    assert "… 13 more concepts" in text.out
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"alcohol": [13.0]}).to_csv(bad, index=False)
-    refused = subprocess.run([*common, f"input={bad}"], capture_output=True, text=True, env=env, cwd=tmp_path,
-                             timeout=120)  # fmt: skip
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert refused.stderr.strip().startswith("senn-explain:") and "lack the columns" in refused.stderr
-    assert len(refused.stderr.strip().splitlines()) == 1
+    refused = run_command([*common, f"input={bad}"], tmp_path, capsys)
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert refused.err.strip().startswith("senn-explain:") and "lack the columns" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
 
 
 def test_json_format_prints_json_only(wine_model, tmp_path, capsys):

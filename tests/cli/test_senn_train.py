@@ -1,10 +1,9 @@
-"""`senn-train` end to end: the console script, from another directory, with wandb offline."""
+"""`senn-train` end to end, from another directory, with wandb offline (the installed script itself runs in
+tests/test_readme.py's trainer=ddp command)."""
 
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from hydra import compose, initialize_config_dir
 from senn.config import config_dir
 from senn.data import SyntheticDataModule
 from senn.training import SENNModule, train
+from tests.conftest import run_command
 
 SMALL = [
     "data=synthetic", "data.num_samples=400", "data.batch_size=50",
@@ -35,21 +35,18 @@ def accuracy_of(checkpoint: Path) -> float:
         return float((module.model.eval()(x).logits.argmax(1) == y).float().mean())
 
 
-def test_console_script_trains_checkpoints_and_logs_offline(tmp_path):
+def test_senn_train_writes_checkpoints_and_logs_offline(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
-    script = Path(sys.executable).parent / "senn-train"
-    result = subprocess.run(
-        [str(script), *SMALL, "logger=[wandb,csv]", f"hydra.run.dir={out}"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    result = run_command(["senn-train", *SMALL, "logger=[wandb,csv]", f"hydra.run.dir={out}"], tmp_path, capsys)
+    assert result.code == 0, result.err[-3000:]
     # the closing summary, on the console and in the run's log file
-    summary = result.stdout[result.stdout.index("senn-train finished") :]
+    summary = result.out[result.out.index("senn-train finished") :]
     assert f"run folder:      {out}" in summary and "stopped:         max_epochs=3 reached (last epoch 2)" in summary
     assert f"best checkpoint: {out / 'checkpoints' / 'epoch_'}" in summary and "test:            acc " in summary
     assert "senn-train finished" in next(out.glob("*.log")).read_text()
-    assert "Tip:" not in result.stdout + result.stderr  # Lightning's advertising
+    assert "Tip:" not in result.out + result.err  # Lightning's advertising
     assert (out / ".hydra" / "config.yaml").exists()
     assert (out / "checkpoints" / "last.ckpt").exists()
     assert list((out / "wandb").glob("offline-run-*")), "no offline wandb run"
@@ -69,19 +66,17 @@ def test_train_returns_the_best_monitored_value_and_test_metrics(tmp_path):
     assert {"val/acc", "test/robustness_loss", "test/loss"} <= set(metrics)
 
 
-def test_a_refused_table_gets_one_message_and_leaves_no_run_folder(tmp_path):
+def test_a_refused_table_gets_one_message_and_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
     """Every data problem in one message on stderr, no traceback, exit 1, and no output folder left."""
     table = tmp_path / "t.csv"
     table.write_text("a,b,empty,y\n1,x,,0\n2,y,,1\n3,z,,0\n4,x,,1\n5,y,,0\n6,z,,1\n")
     out = tmp_path / "run"
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "senn-train"), "experiment=tabular", f"data.path={table}",
-         "data.target=label", "data.drop=[nope]", f"hydra.run.dir={out}"],
-        cwd=tmp_path, env={**os.environ, "WANDB_MODE": "disabled"}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "no target column 'label' (data.target); the columns are ['a', 'b', 'empty', 'y']" in result.stderr
-    assert "data.drop names columns the table does not have: ['nope']" in result.stderr  # listed together
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    result = run_command(["senn-train", "experiment=tabular", f"data.path={table}", "data.target=label",
+                          "data.drop=[nope]", f"hydra.run.dir={out}"], tmp_path, capsys)  # fmt: skip
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "no target column 'label' (data.target); the columns are ['a', 'b', 'empty', 'y']" in result.err
+    assert "data.drop names columns the table does not have: ['nope']" in result.err  # listed together
     assert not out.exists()
 
 

@@ -1,14 +1,14 @@
-"""Sweeps end to end: a grid, a resumable Bayesian search, the submitit launcher, and their summary."""
+"""Sweeps end to end: a grid, a resumable Bayesian search, trials in parallel through the submitit launcher, and
+their summary. The sweeps run in this process (the submitit launcher's jobs in processes of their own)."""
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import struct
-import subprocess
-import sys
 import zlib
+from datetime import datetime
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,21 +20,25 @@ from senn.cli.sweep_summary import main as sweep_summary
 from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
 from tests.cli.test_senn_train import SMALL
+from tests.conftest import run_command
 
-SCRIPT = Path(sys.executable).parent / "senn-train"
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
 
 
-def multirun(directory: Path, *overrides: str, wandb_mode: str = "disabled") -> None:
-    env = {**os.environ, "WANDB_MODE": wandb_mode, "SENN_OPTUNA_DIR": str(directory.parent)}
-    result = subprocess.run([str(SCRIPT), "-m", *FAST, f"hydra.sweep.dir={directory}", *overrides],
-                            cwd=directory.parent, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+def multirun(directory: Path, capsys: pytest.CaptureFixture, *overrides: str, wandb_mode: str = "disabled") -> None:
+    """``senn-train -m`` with the small synthetic model, its sweep in ``directory`` and studies beside it."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WANDB_MODE", wandb_mode)
+        env.setenv("SENN_OPTUNA_DIR", str(directory.parent))
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        result = run_command(["senn-train", "-m", *FAST, f"hydra.sweep.dir={directory}", *overrides],
+                             directory.parent, capsys)  # fmt: skip
+    assert result.code == 0, result.err[-3000:]
 
 
 def test_grid_sweep_and_its_summary(tmp_path, capsys):
     sweep = tmp_path / "grid"
-    multirun(sweep, "model.robustness_weight=1e-3,1e-1")
+    multirun(sweep, capsys, "model.robustness_weight=1e-3,1e-1")
     sweep_summary([str(sweep), "--evaluate-examples", "10"])
     table = (sweep / "summary" / "summary.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| 0.")]
@@ -53,10 +57,10 @@ def test_grid_sweep_and_its_summary(tmp_path, capsys):
     assert sorted(r["stability"] for r in collect_runs([sweep])) == sorted(r["stability"] for r in runs)
 
 
-def test_summary_from_offline_wandb_runs_alone(tmp_path):
+def test_summary_from_offline_wandb_runs_alone(tmp_path, capsys):
     """Only the wandb folders came back (say, from a cluster): the summary reads the runs from them."""
     sweep = tmp_path / "grid"
-    multirun(sweep, "model.robustness_weight=1e-3,1e-1", "seed=0,1", "logger=wandb", wandb_mode="offline")
+    multirun(sweep, capsys, "model.robustness_weight=1e-3,1e-1", "seed=0,1", "logger=wandb", wandb_mode="offline")
     copied = tmp_path / "copied"
     for run in sweep.glob("*/wandb"):
         shutil.copytree(run, copied / run.parent.name / "wandb")
@@ -77,19 +81,16 @@ def test_summary_from_offline_wandb_runs_alone(tmp_path):
     assert len(json.loads((tmp_path / "both" / "runs.json").read_text())) == 4
 
 
-def test_offline_run_reader_joins_records_split_over_blocks(tmp_path):
+def test_offline_run_reader_joins_records_split_over_blocks(tmp_path, monkeypatch):
     """A config larger than wandb's 32 KiB log blocks is stored in pieces; it is read back whole."""
     import wandb
 
     big = "".join(f"{i:06d}" for i in range(20_000))  # 120 kB
-    os.environ["WANDB_MODE"] = "offline"
-    try:
-        run = wandb.init(project="senn-test", dir=tmp_path, config={"big": big, "overrides": ["seed=3"]})
-        for step in range(3):
-            run.log({"val/acc": 0.5 + step / 10})
-        run.finish()
-    finally:
-        os.environ.pop("WANDB_MODE")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run = wandb.init(project="senn-test", dir=tmp_path, config={"big": big, "overrides": ["seed=3"]})
+    for step in range(3):
+        run.log({"val/acc": 0.5 + step / 10})
+    run.finish()
     (folder,) = tmp_path.glob("wandb/offline-run-*")
     logged = read_offline_run(folder)
     assert logged["config"] == {"big": big, "overrides": ["seed=3"]} and logged["finished"]
@@ -125,11 +126,11 @@ def load_study(path: Path, name: str = "senn_train_tradeoff") -> optuna.Study:
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def test_bayesian_search_resumes_its_study(tmp_path):
+def test_bayesian_search_resumes_its_study(tmp_path, capsys):
     """Two invocations (the second as after an interruption) add up to one study of 3 trials with two
     objectives; its Pareto front is written and the summary reads every trial back."""
-    multirun(tmp_path / "first", *SEARCH, "hydra.sweeper.n_trials=2")
-    multirun(tmp_path / "second", *SEARCH, "hydra.sweeper.n_trials=1")  # a new invocation: the study is reloaded
+    multirun(tmp_path / "first", capsys, *SEARCH, "hydra.sweeper.n_trials=2")
+    multirun(tmp_path / "second", capsys, *SEARCH, "hydra.sweeper.n_trials=1")  # a new invocation: study reloaded
     study = load_study(tmp_path / "optuna_train.journal")
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(finished) == 3 and all(len(t.values) == 2 for t in finished)  # (val/acc, val/robustness_loss)
@@ -140,19 +141,23 @@ def test_bayesian_search_resumes_its_study(tmp_path):
     assert sorted(r["val/acc"] for r in runs) == sorted(t.values[0] for t in finished)
 
 
-def test_search_runs_trials_in_parallel(tmp_path):
-    """n_jobs=2 through the local (submitit) launcher: two trials per batch in separate processes (failed
-    trials: tests/training/test_search.py)."""
-    multirun(tmp_path / "parallel", *SEARCH, "hydra/launcher=local", "hydra.sweeper.n_jobs=2",
-             "hydra.sweeper.n_trials=2")  # fmt: skip
+def job_span(log: Path) -> tuple[datetime, datetime]:
+    """When a job started and finished, from the first and last time stamps of its Hydra log."""
+    stamps = re.findall(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]", log.read_text(), flags=re.M)
+    return tuple(datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f") for stamp in (stamps[0], stamps[-1]))
+
+
+def test_local_launcher_runs_search_trials_in_parallel_processes(tmp_path, capsys):
+    """n_jobs=2 through the submitit launcher (hydra/launcher=local, the code path of hydra/launcher=slurm): each
+    trial of the batch is a submitit job of its own, and the two run at the same time (failed trials:
+    tests/training/test_search.py)."""
+    sweep = tmp_path / "parallel"
+    multirun(sweep, capsys, *SEARCH, "hydra/launcher=local", "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=2")
     study = load_study(tmp_path / "optuna_train.journal")
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
-    assert len(list((tmp_path / "parallel" / ".submitit").glob("*"))) >= 1  # submitit ran the batch
-
-
-def test_submitit_local_launcher_runs_a_sweep(tmp_path):
-    sweep = tmp_path / "submitit"
-    multirun(sweep, "hydra/launcher=local", "seed=0,1")
+    assert len(list((sweep / ".submitit").glob("*/*_log.out"))) == 2  # submitit's job logs (Hydra's launcher: none)
+    (start_0, end_0), (start_1, end_1) = (job_span(sweep / job / "train.log") for job in "01")
+    assert max(start_0, start_1) < min(end_0, end_1), "the trials ran one after the other"
     assert sorted(p.parent.name for p in sweep.glob("*/metrics.json")) == ["0", "1"]
 
 
