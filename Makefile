@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: install train test test-slow lint format bench clean
+PARALLEL ?= -n auto --dist loadscope  # pytest-xdist: one worker per core, each test module on one worker
+
+.PHONY: install train test test-slow test-gpu lint format bench clean
 
 install: $(STAMP)
 
@@ -18,11 +20,19 @@ $(STAMP): pyproject.toml constraints.txt
 train: install  ## train the paper's MNIST model (pass overrides with ARGS="...")
 	$(VENV)/bin/senn-train experiment=mnist $(ARGS)
 
-test: install  ## the default test suite (a few minutes on 2 cores)
-	$(VENV)/bin/pytest $(ARGS)
+test: install  ## the default test suite (under 3 minutes on 2 cores)
+	$(VENV)/bin/pytest $(PARALLEL) $(ARGS)
 
 test-slow: install  ## only the slow tests: real-data presets and the full senn-evaluate (needs SENN_DATA_DIR)
-	$(VENV)/bin/pytest -m slow $(ARGS)
+	$(VENV)/bin/pytest $(PARALLEL) -m slow $(ARGS)
+
+test-gpu: install  ## CUDA tests and CPU-against-CUDA comparisons, then GPU training throughput (CPU: says so, exits 0)
+	$(VENV)/bin/pytest -m gpu -rs -p no:cacheprovider $(ARGS)
+	@if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+	  $(PY) experiments/benchmarks/robustness_throughput.py --device cuda --variants none,projection,exact \
+	    --steps 20 --rounds 3; \
+	else echo "test-gpu: no CUDA GPU here: the CUDA halves above were skipped, and the GPU training throughput" \
+	  "(samples/s of the mnist preset with none, projection and exact) is measured on a GPU machine"; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -105,3 +105,19 @@ def run_command(argv: list[str], cwd: Path, capsys: pytest.CaptureFixture) -> Ra
             handler.close()
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err + message)
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # two workers on two cores: one thread each, subprocesses included
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After ``make test-gpu`` on a GPU: the table of what was compared with the CPU."""
+    gpu = sys.modules.get("tests.test_gpu")
+    if gpu is None or not gpu.REPORT:
+        return
+    terminalreporter.section("GPU against CPU")
+    width = max(len(what) for what, _, _ in gpu.REPORT)
+    for what, difference, tolerance in gpu.REPORT:
+        terminalreporter.write_line(f"{what:<{width}}  max |GPU − CPU| {difference:.3g}  ({tolerance})")

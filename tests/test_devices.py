@@ -16,11 +16,10 @@ from tests.cli.test_senn_train import SMALL
 from tests.conftest import make_model
 from tests.training.test_configs import compose_train
 
-CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                     reason="no CUDA GPU here: runs on a GPU machine"))  # fmt: skip
+NO_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here: runs on a GPU machine")
+CUDA = pytest.param("cuda", marks=[pytest.mark.gpu, NO_GPU])
 DEVICES = ["cpu", CUDA]
-HEAVY_DEVICES = [pytest.param("cpu", marks=pytest.mark.slow), CUDA]
-"""For tests whose CPU run repeats what the CPU suite covers already: on CPU only with ``make test-slow``."""
+"""Every device test: the CPU in the default suite, CUDA in ``make test-gpu`` (skipped, visibly, without one)."""
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -52,7 +51,7 @@ def test_explanations_metrics_and_pullbacks_follow_the_model(device):
         assert attributions.shape == x.shape and attributions.device.type == device
 
 
-@pytest.mark.parametrize("device", HEAVY_DEVICES)
+@pytest.mark.parametrize("device", DEVICES)
 def test_training_and_a_resume_on_the_device(device, tmp_path):
     """One epoch, then a resume to two: the checkpoint carries the RNG states of the device it ran on."""
     trainer = "trainer=cpu" if device == "cpu" else "trainer=gpu"
@@ -63,6 +62,6 @@ def test_training_and_a_resume_on_the_device(device, tmp_path):
     assert ("cuda" in rng) == (device == "cuda") and rng["cpu"].dtype == torch.uint8
     metrics = train(compose_train([*overrides[:-2], "trainer.max_epochs=2", f"ckpt_path={last}",
                                    f"output_dir={tmp_path / 'resumed'}"]))  # fmt: skip
-    assert metrics["test/acc"] > 0.4
+    assert metrics["test/acc"] > 0.4  # the comparison with the CPU's numbers: tests/test_gpu.py
     module = load_checkpoint(last, device)
     assert next(module.parameters()).device.type == device

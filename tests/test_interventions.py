@@ -71,7 +71,8 @@ def test_intervention_curve_checks_shapes():
         intervention_curve(model, x, labels, true, [0, 1], torch.zeros(3, 2))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on this machine)")
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here: runs on a GPU machine")
 def test_interventions_run_on_cuda():
     model, x, labels, true = bottleneck_with_noisy_concepts()
     model, x = model.cuda(), x.cuda()

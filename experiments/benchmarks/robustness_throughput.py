@@ -14,7 +14,8 @@ inputs; only the regularizer differs:
   (backward into the parameters only).
 
 Variants are interleaved over several rounds and the median is reported. Prints one JSON line per
-variant. Usage: ``python experiments/benchmarks/robustness_throughput.py [--steps 10 --rounds 3]``.
+variant. Usage: ``python experiments/benchmarks/robustness_throughput.py [--steps 10 --rounds 3] [--device cuda]``
+(``make test-gpu`` times ``none``, ``projection`` and ``exact`` on a GPU).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from senn.losses import (
     sparsity_loss,
 )
 from senn.models import SENN
+from senn.models.utils import resolve_device
 
 BATCH, LAMBDA, SPARSITY = 200, 1e-4, 2e-5
 
@@ -81,24 +83,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     parser.add_argument("--variants", default="none,published,exact,projection,jacobian")
     parser.add_argument("--overrides", nargs="*", default=[], help="Hydra overrides of the mnist preset's model")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda")
     args = parser.parse_args()
 
+    device = resolve_device(args.device)
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else lambda: None
     torch.manual_seed(0)
     variants = args.variants.split(",")
-    x = torch.randn(BATCH, 1, 28, 28)  # throughput does not depend on the pixel values
-    y = torch.randint(0, 10, (BATCH,))
+    x = torch.randn(BATCH, 1, 28, 28, device=device)  # throughput does not depend on the pixel values
+    y = torch.randint(0, 10, (BATCH,), device=device)
     steps = {}
     for variant in variants:
-        model = paper_model(args.overrides)
+        model = paper_model(args.overrides).to(device)
         steps[variant] = make_step(variant, model, torch.optim.Adam(model.parameters(), lr=2e-4))
         for _ in range(3):  # warm-up
             steps[variant](x, y)
     rates: dict[str, list[float]] = {v: [] for v in variants}
     for _ in range(args.rounds):
         for variant in variants:
+            synchronize()
             start = time.perf_counter()
             for _ in range(args.steps):
                 steps[variant](x, y)
+            synchronize()
             rates[variant].append(BATCH * args.steps / (time.perf_counter() - start))
     median = {v: statistics.median(r) for v, r in rates.items()}
     for variant in variants:
@@ -111,6 +118,7 @@ def main() -> None:
             "batch_size": BATCH,
             "threads": torch.get_num_threads(),
             "torch": torch.__version__,
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "cpu": platform.processor() or platform.machine(),
             "overrides": args.overrides,
         }

@@ -1,7 +1,7 @@
 """Post-hoc explainers of plain networks, the baselines a SENN's explanations are compared with.
 
 Every method is Captum's (or senn's excitation pullbacks) behind one calling convention,
-``explainer(inputs (N, ...), targets (N,)) -> attributions (N, ...)``, with settings scaled to the
+``explainer(inputs (N, ...), targets (N,)) -> attributions (N, ...)`` in the inputs' dtype, with settings scaled to the
 input: image methods work on square pixel patches of side ``max(2, H // 7)`` (4 for MNIST).
 """
 
@@ -101,7 +101,8 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         extra = {"feature_mask": mask.to(inputs.device).expand_as(inputs)} if mask is not None else {}
         with torch.enable_grad(), eval_mode(model):
-            return method.attribute(own_copy(inputs, gradients), target=target, **{**kwargs, **extra}).detach()
+            attributions = method.attribute(own_copy(inputs, gradients), target=target, **{**kwargs, **extra})
+        return attributions.detach().to(inputs.dtype)  # Captum's perturbation methods answer in float32
 
     return explain
 

@@ -20,7 +20,7 @@ from senn.explain.posthoc import POSTHOC_METHODS
 from senn.metrics import concept_faithfulness
 from senn.training import load_checkpoint
 from tests.evaluation.conftest import FAST, evaluate_cfg
-from tests.test_devices import HEAVY_DEVICES
+from tests.test_devices import DEVICES
 
 
 def test_every_method_is_evaluated_on_the_same_inputs(evaluated):
@@ -111,7 +111,7 @@ def test_metrics_only_runs_draw_no_examples(image_checkpoints, tmp_path):
     assert not list(tmp_path.glob("explanation_*.png")) and not (tmp_path / "posthoc_examples.png").exists()
 
 
-@pytest.mark.parametrize("device", HEAVY_DEVICES)
+@pytest.mark.parametrize("device", DEVICES)
 def test_senn_evaluate_on_the_device(device, image_checkpoints, tmp_path):
     senn, plain = image_checkpoints
     """The checkpoints were trained on the CPU; evaluation moves them, the inputs and the metrics to the device."""

@@ -17,8 +17,8 @@ AGGREGATOR = {"_target_": "senn.models.SumAggregator", "num_classes": 3}
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> pathlib.Path:
-    """A real checkpoint written by a Lightning Trainer after one epoch."""
+def trained(tmp_path_factory) -> tuple[pathlib.Path, SENNModule]:
+    """A real checkpoint written by a Lightning Trainer after one epoch, and the module it was written from."""
     path = tmp_path_factory.mktemp("ckpt") / "senn.ckpt"
     module = SENNModule(CONCEPTIZER, PARAMETRIZER, AGGREGATOR)
     module.data_config = {"_target_": "senn.data.SyntheticDataModule", "input_shape": [6]}
@@ -26,15 +26,23 @@ def checkpoint(tmp_path_factory) -> pathlib.Path:
                          enable_model_summary=False)  # fmt: skip
     trainer.fit(module, datamodule=SyntheticDataModule(input_shape=(6,), num_samples=200, batch_size=50))
     trainer.save_checkpoint(path)
-    return path
+    return path, module
 
 
-def test_round_trip_predicts_the_same_logits(checkpoint):
-    loaded = load_checkpoint(checkpoint)
-    reference = SENNModule.load_from_checkpoint(checkpoint, weights_only=True).eval()
+@pytest.fixture(scope="module")
+def checkpoint(trained) -> pathlib.Path:
+    return trained[0]
+
+
+def test_round_trip_predicts_the_same_logits(trained):
+    """The loaded model is the trained one: the same outputs, bit for bit, and its data recorded."""
+    path, module = trained
+    loaded = load_checkpoint(path)
     x = torch.randn(5, 6)
     with torch.no_grad():
-        torch.testing.assert_close(loaded(x).logits, reference(x).logits, rtol=0, atol=0)
+        expected, got = module.eval()(x), loaded(x)
+    for name in ("logits", "concepts", "relevances"):
+        torch.testing.assert_close(getattr(got, name), getattr(expected, name), rtol=0, atol=0)
     assert isinstance(loaded, SENNModule) and not loaded.training
     assert loaded.data_config["_target_"] == "senn.data.SyntheticDataModule"
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from senn.config import config_dir
 from senn.training import PlainModule, SENNModule, check_compatible
@@ -35,8 +36,15 @@ def test_experiment_presets_instantiate(experiment, tmp_path):
     module = instantiate(cfg.model, _recursive_=False)
     assert isinstance(module, PlainModule if experiment.endswith("_plain") else SENNModule)
     check_compatible(datamodule, module.model)
-    trainer = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
-    assert trainer.max_epochs == cfg.trainer.max_epochs
+    # The model takes the data's inputs and gives one output per class (one for a binary task).
+    out = module.model.eval()(torch.zeros(2, *datamodule.input_shape))
+    logits = out if isinstance(out, torch.Tensor) else out.logits
+    assert logits.shape == (2, datamodule.num_classes) and torch.isfinite(logits).all()
+    if isinstance(module, SENNModule):  # a relevance per (concept, output), the bias concept included
+        assert out.relevances.shape == (2, out.concepts.shape[1], datamodule.num_classes)
+    # Config keys are constructor arguments: every scalar the preset sets is the module's hyperparameter.
+    scalars = {k: v for k, v in cfg.model.items() if k != "_target_" and not OmegaConf.is_config(v)}
+    assert scalars and all(module.hparams[k] == v for k, v in scalars.items()), scalars
     for callback in cfg.callbacks.values():
         instantiate(callback)
 

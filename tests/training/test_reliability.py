@@ -23,23 +23,27 @@ from senn.training import load_checkpoint, train
 from senn.training.checkpoint import AtomicCheckpointIO
 from senn.training.train import wandb_reachable_or_offline
 from tests.cli.test_senn_train import SMALL
+from tests.conftest import run_command
 
-# Long enough epochs (~1 s) to be killed in the middle of one.
-RUN = [*SMALL, "data.num_samples=3000", "data.batch_size=20", "trainer.max_epochs=3", "logger=csv",
-       "callbacks.early_stopping.patience=100"]  # fmt: skip
-SCRIPT = Path(sys.executable).parent / "senn-train"
-ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
-
-
-def start(out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([str(SCRIPT), *RUN, f"hydra.run.dir={out}", *extra], cwd=out.parent, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+RUN = [*SMALL, "trainer.max_epochs=3", "logger=csv", "callbacks.early_stopping.patience=100"]
+KILL_STEP = 12
+"""A global step in the middle of the second epoch (8 steps per epoch)."""
 
 
-def finish(process: subprocess.Popen) -> str:
-    _, err = process.communicate(timeout=600)
-    assert process.returncode == 0, err[-3000:]
-    return err
+class SignalAt(pl.Callback):
+    """Sends ``signal`` to its own process before training step ``step``: an interruption at a known point."""
+
+    def __init__(self, step: int, signal: int) -> None:
+        self.step, self.signal = step, signal
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), self.signal)
+
+
+def interrupted(sig: signal.Signals) -> list[str]:
+    return [f"+callbacks.interrupt._target_={__name__}.SignalAt", f"+callbacks.interrupt.step={KILL_STEP}",
+            f"+callbacks.interrupt.signal={int(sig)}"]  # fmt: skip
 
 
 def test_metrics(out: Path) -> dict[str, str]:
@@ -57,44 +61,48 @@ def weights(checkpoint: Path) -> dict[str, torch.Tensor]:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reference") / "run"
-    finish(start(out))
+    train(compose_small(out, *RUN[len(SMALL) :]))
     return out
 
 
-def interrupt_mid_epoch(out: Path, sig: signal.Signals) -> tuple[int, str]:
-    """Start a run and send ``sig`` once the first epoch's checkpoint exists and the next epoch is under way."""
-    process = start(out)
-    deadline = time.time() + 300
-    while not (out / "checkpoints" / "last.ckpt").exists():
-        assert process.poll() is None and time.time() < deadline, process.communicate()[1][-3000:]
-        time.sleep(0.05)
-    time.sleep(0.2)  # into the second epoch
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=120)
-    return process.returncode, err
-
-
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_interrupted_run_resumes_to_the_same_result(sig, uninterrupted, tmp_path):
-    out = tmp_path / "run"
-    code, err = interrupt_mid_epoch(out, sig)
-    assert code == (-9 if sig == signal.SIGKILL else 143)
-    if sig == signal.SIGTERM:
-        assert "ckpt_path=last" in err  # says how to resume
-    for checkpoint in (out / "checkpoints").glob("*.ckpt"):  # whatever the kill interrupted, nothing is corrupt
+def assert_resumes_to_the_same_result(out: Path, reference: Path) -> None:
+    """Nothing the interruption left is corrupt, and the resumed run ends bit for bit like the reference."""
+    for checkpoint in (out / "checkpoints").glob("*.ckpt"):
         load_checkpoint(checkpoint)
-    assert not list((out / "checkpoints").glob(".*.tmp")) or sig == signal.SIGKILL
-    finish(start(out, "ckpt_path=last"))
+    assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0  # the first epoch's end
+    train(compose_small(out, *RUN[len(SMALL) :], "ckpt_path=last"))
+    with open(sorted((out / "csv").glob("version_*/metrics.csv"))[-1]) as f:
+        trained = {row["epoch"] for row in csv.DictReader(f) if row.get("train/loss_epoch")}
+    assert trained == {"1", "2"}  # resumed: the first epoch was not trained again
     # Bitwise: the data order depends only on (seed, epoch) and the RNG state travels in the checkpoint.
-    assert test_metrics(out) == test_metrics(uninterrupted)
-    reference, resumed = (
-        weights(uninterrupted / "checkpoints" / "last.ckpt"),
-        weights(out / "checkpoints" / "last.ckpt"),
-    )
-    assert all(torch.equal(reference[k], resumed[k]) for k in reference)
+    assert test_metrics(out) == test_metrics(reference)
+    expected, resumed = (weights(run / "checkpoints" / "last.ckpt") for run in (reference, out))
+    assert all(torch.equal(expected[k], resumed[k]) for k in expected)
+
+
+def test_a_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
+    """SIGKILL mid-epoch (in a process of its own: nothing of it survives but its files)."""
+    out = tmp_path / "run"
+    script = Path(sys.executable).parent / "senn-train"
+    env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    killed = subprocess.run([str(script), *RUN, *interrupted(signal.SIGKILL), f"hydra.run.dir={out}"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert_resumes_to_the_same_result(out, uninterrupted)
+
+
+def test_a_terminated_run_says_how_to_resume_and_does(uninterrupted, tmp_path, capsys, monkeypatch):
+    """SIGTERM (a scheduler's preemption) mid-epoch: exit status 143, the resume command, then the same result."""
+    out = tmp_path / "run"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    result = run_command(["senn-train", *RUN, *interrupted(signal.SIGTERM), f"hydra.run.dir={out}"], tmp_path, capsys)
+    assert result.code == 143 and f"hydra.run.dir={out} ckpt_path=last" in result.err
+    assert not list((out / "checkpoints").glob(".*.tmp"))  # no write was cut short
+    assert_resumes_to_the_same_result(out, uninterrupted)
 
 
 def compose_small(tmp_path: Path, *extra: str):
+    """The small synthetic run's config, writing into ``tmp_path`` (``extra`` overrides last)."""
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose("train", overrides=[*SMALL, "logger=none", f"output_dir={tmp_path}", *extra])
 

@@ -31,6 +31,20 @@ def test_storage_is_a_journal_file_unless_a_database_is_named(tmp_path):
     assert isinstance(journal, optuna.storages.JournalStorage) and (tmp_path / "deep").is_dir()
 
 
+def test_a_search_on_a_database_runs_and_resumes(tmp_path):
+    """hydra.sweeper.storage=<RDB URL>: the study lives in the database, and a second invocation adds to it."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    settings = {"direction": ["maximize", "minimize"], "study_name": "db", "storage": url, "seed": 0,
+                "population_size": 2, "params": {"a": "interval(0.0, 1.0)"}}  # fmt: skip
+    for n_trials in (2, 1):
+        search = OptunaSearch(**settings, n_trials=n_trials)
+        search.launcher = FakeLauncher(lambda o: (1.0, float(o[0].split("=")[1])))
+        search.sweep([])
+    assert not list(tmp_path.glob("*.journal"))
+    study = optuna.load_study(study_name="db", storage=url)  # read back from the database file alone
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3 and len({t.params["a"] for t in study.trials}) == 3
+
+
 def test_a_run_counts_only_with_one_finite_value_per_objective():
     assert trial_values((0.9, 0.1), 2) == [0.9, 0.1] and trial_values(0.5, 1) == [0.5]
     with pytest.raises(ValueError, match="returned 1 values for 2 objectives"):

@@ -63,15 +63,6 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert len(info.value.problems) == 4  # the parametrizer's num_concepts follows the conceptizer's
 
 
-PRESETS = ["mnist", "cifar10", "compas", "breast_cancer", "mnist_plain", "shapes", "shapes_supervised",
-           "shapes_bottleneck", "tabular_toy_supervised"]  # fmt: skip
-
-
-@pytest.mark.parametrize("experiment", PRESETS)
-def test_presets_are_valid(experiment, tmp_path):
-    validate_config(compose_train([f"experiment={experiment}"], tmp_path))
-
-
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [(["data.concept_fraction=1.5"], "data.concept_fraction=1.5: must be a number in [0, 1]"),
