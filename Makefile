@@ -24,7 +24,7 @@ test: install  ## the default test suite (under 3 minutes on 2 cores)
 	$(VENV)/bin/pytest $(PARALLEL) $(ARGS)
 
 test-slow: install  ## only the slow tests: real-data presets and the full senn-evaluate (needs SENN_DATA_DIR)
-	$(VENV)/bin/pytest $(PARALLEL) -m slow $(ARGS)
+	$(VENV)/bin/pytest -m slow $(ARGS)
 
 test-gpu: install  ## CUDA tests and CPU-against-CUDA comparisons, then GPU training throughput (CPU: says so, exits 0)
 	$(VENV)/bin/pytest -m gpu -rs -p no:cacheprovider $(ARGS)

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
 
+from senn.config import config_dir
 from senn.models import (
     SENN,
     ConvConceptizer,
@@ -22,8 +25,18 @@ from senn.models import (
     MLPParametrizer,
     SumAggregator,
 )
+from senn.training import train
 
 REPO = Path(__file__).resolve().parents[1]
+
+SMALL = [
+    "data=synthetic", "data.num_samples=400", "data.batch_size=50",
+    "model/conceptizer=mlp", "model.conceptizer.in_features=10", "model.conceptizer.num_concepts=4",
+    "model/parametrizer=mlp", "model.parametrizer.hidden_sizes=[16]",
+    "model.aggregator.num_classes=3", "model.optimizer.lr=0.01",
+    "trainer.max_epochs=3", "callbacks.progress_bar.refresh_rate=0",
+]  # fmt: skip
+"""A small synthetic SENN (10 features, 4 MLP concepts, 3 classes, 8 steps an epoch): the tests' training run."""
 
 
 def make_model(kind: str, num_classes: int = 3) -> tuple[SENN, torch.Tensor]:
@@ -41,6 +54,10 @@ def make_model(kind: str, num_classes: int = 3) -> tuple[SENN, torch.Tensor]:
     elif kind == "identity":  # raw features plus the bias concept
         conceptizer = IdentityConceptizer(in_features=5, bias=True)
         parametrizer = MLPParametrizer(5, 6, num_classes, hidden_sizes=(8,))
+        x = torch.randn(4, 5)
+    elif kind == "features":  # raw features alone: the concepts are the input tensor itself
+        conceptizer = IdentityConceptizer(in_features=5)
+        parametrizer = MLPParametrizer(5, 5, num_classes, hidden_sizes=(8,))
         x = torch.randn(4, 5)
     elif kind == "identity_image":  # pixels as concepts, image parametrizer
         conceptizer = IdentityConceptizer(in_features=64)
@@ -121,3 +138,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     width = max(len(what) for what, _, _ in gpu.REPORT)
     for what, difference, tolerance in gpu.REPORT:
         terminalreporter.write_line(f"{what:<{width}}  max |GPU − CPU| {difference:.3g}  ({tolerance})")
+
+
+def compose_train(overrides: list[str]) -> DictConfig:
+    """``senn-train``'s config with ``overrides``, as the command line would compose it."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], Path]:
+    """``SMALL`` trained once for the whole session (3 epochs, no logger): its metrics and run folder. Tests
+    that change the folder work on a copy (``shutil.copytree``)."""
+    folder = tmp_path_factory.mktemp("small") / "run"
+    return train(compose_train([*SMALL, "logger=none", f"output_dir={folder}"])), folder

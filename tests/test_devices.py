@@ -12,9 +12,7 @@ from senn.explain.prototypes import concept_prototypes
 from senn.metrics import concept_faithfulness, local_lipschitz, senn_explainer
 from senn.models import SENN, ConvConceptizer, LeNetParametrizer, SumAggregator
 from senn.training import load_checkpoint, train
-from tests.cli.test_senn_train import SMALL
-from tests.conftest import make_model
-from tests.training.test_configs import compose_train
+from tests.conftest import SMALL, compose_train, make_model
 
 NO_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here: runs on a GPU machine")
 CUDA = pytest.param("cuda", marks=[pytest.mark.gpu, NO_GPU])

@@ -18,9 +18,7 @@ import torch
 
 from senn.losses import robustness_loss
 from senn.training import train
-from tests.cli.test_senn_train import SMALL
-from tests.conftest import make_model, run_command
-from tests.training.test_configs import compose_train
+from tests.conftest import SMALL, compose_train, make_model, run_command
 from tests.training.test_reliability import interrupted, weights
 
 pytestmark = pytest.mark.gpu

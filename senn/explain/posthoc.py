@@ -1,8 +1,9 @@
 """Post-hoc explainers of plain networks, the baselines a SENN's explanations are compared with.
 
 Every method is Captum's (or senn's excitation pullbacks) behind one calling convention,
-``explainer(inputs (N, ...), targets (N,)) -> attributions (N, ...)`` in the inputs' dtype, with settings scaled to the
-input: image methods work on square pixel patches of side ``max(2, H // 7)`` (4 for MNIST).
+``explainer(inputs (N, ...), targets (N,)) -> attributions (N, ...)`` in the inputs' dtype, leaving the inputs
+as they were, with settings scaled to the input: image methods work on square pixel patches of side
+``max(2, H // 7)`` (4 for MNIST).
 """
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ from senn.cli.explain import run
 from senn.config import config_dir
 from senn.data import CSVDataModule
 from senn.training import train
-from tests.conftest import run_command
+from tests.conftest import compose_train, run_command
 from tests.data.test_csv import wine_frame
-from tests.training.test_configs import compose_train
 
 QUICK = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000"]
 

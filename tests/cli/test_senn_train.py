@@ -4,25 +4,16 @@ tests/test_readme.py's trainer=ddp command)."""
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
-from senn.config import config_dir
 from senn.data import SyntheticDataModule
-from senn.training import SENNModule, train
-from tests.conftest import run_command
-
-SMALL = [
-    "data=synthetic", "data.num_samples=400", "data.batch_size=50",
-    "model/conceptizer=mlp", "model.conceptizer.in_features=10", "model.conceptizer.num_concepts=4",
-    "model/parametrizer=mlp", "model.parametrizer.hidden_sizes=[16]",
-    "model.aggregator.num_classes=3", "model.optimizer.lr=0.01",
-    "trainer.max_epochs=3", "callbacks.progress_bar.refresh_rate=0",
-]  # fmt: skip
+from senn.training import SENNModule
+from tests.conftest import SMALL, run_command
 
 
 def accuracy_of(checkpoint: Path) -> float:
@@ -58,11 +49,10 @@ def test_senn_train_writes_checkpoints_and_logs_offline(tmp_path, capsys, monkey
     assert accuracy_of(best[0]) == pytest.approx(float(logged[-1]["test/acc"]), abs=1e-6)
 
 
-def test_train_returns_the_best_monitored_value_and_test_metrics(tmp_path):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[*SMALL, "logger=none", f"output_dir={tmp_path}"])
-    metrics = train(cfg)
+def test_train_returns_the_best_monitored_value_and_test_metrics(small_run):
+    metrics, run = small_run
     assert metrics["test/acc"] > 0.5  # 3 classes: well above chance after 3 epochs
+    assert metrics["val/acc"] == json.loads((run / "metrics.json").read_text())["val/acc"]  # the best epoch's
     assert {"val/acc", "test/robustness_loss", "test/loss"} <= set(metrics)
 
 

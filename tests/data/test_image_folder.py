@@ -14,8 +14,8 @@ from senn.data.image_folder import _LazySplits
 from senn.evaluation import evaluate
 from senn.explain.inputs import read_inputs
 from senn.training import load_checkpoint, train
+from tests.conftest import compose_train
 from tests.evaluation.conftest import FAST, evaluate_cfg
-from tests.training.test_configs import compose_train
 
 
 def image_tree(root, per_class: int = 12, size: int = 10):
@@ -102,7 +102,7 @@ def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypa
         "data=image_folder", f"data.path={root}", "data.image_size=12", "data.channels=1", "data.num_workers=0",
         "data.batch_size=10", "model.conceptizer.channels=[4,8]", "model.conceptizer.kernel_size=3",
         "model.parametrizer.channels=[4,8]", "model.parametrizer.kernel_size=3", "model.parametrizer.hidden_size=16",
-        "model.optimizer.lr=0.01", "trainer.max_epochs=2", "logger=none", "callbacks.progress_bar.refresh_rate=0",
+        "model.optimizer.lr=0.01", "trainer.max_epochs=1", "logger=none", "callbacks.progress_bar.refresh_rate=0",
         "callbacks.explanations.every_n_epochs=1", "callbacks.explanations.prototype_pool=20",
         f"output_dir={tmp_path / 'run'}",
     ])  # fmt: skip

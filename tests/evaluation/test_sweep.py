@@ -19,8 +19,7 @@ import yaml
 from senn.cli.sweep_summary import main as sweep_summary
 from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
-from tests.cli.test_senn_train import SMALL
-from tests.conftest import run_command
+from tests.conftest import SMALL, run_command
 
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
 

@@ -83,3 +83,16 @@ def test_every_plotting_helper_takes_one_example_without_a_batch_dimension():
     plt.close(fig)
     with pytest.raises(ValueError, match="x holds 4 inputs but the explanation 1"):
         plot_explanation(senn.explain(model, x[0]), x)
+
+
+def test_an_explanation_keeps_its_own_tensors_when_the_concepts_are_the_input():
+    """Identity concepts are the input itself: the explanation copies them, so a caller who changes the input
+    afterwards (or an explainer that sets requires_grad on it) changes nothing of the explanation."""
+    model, x = make_model("features")
+    e = senn.explain(model, x)
+    before = e.concepts.clone()
+    x.requires_grad_(True)
+    with torch.no_grad():
+        x.mul_(2)
+    assert torch.equal(e.concepts, before) and not e.concepts.requires_grad
+    plt.close(plot_explanation(e, x.detach(), 0))  # draws: its numbers convert to NumPy

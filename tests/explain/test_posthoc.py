@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from senn.explain.posthoc import POSTHOC_METHODS, concept_layer_explainer, feature_mask, posthoc_explainer
+from senn.explain.posthoc import (
+    CONCEPT_LAYER_METHODS,
+    POSTHOC_METHODS,
+    SENNLogits,
+    concept_layer_explainer,
+    feature_mask,
+    posthoc_explainer,
+)
 from senn.models import LeNetParametrizer, MLPParametrizer, PlainClassifier
 from tests.conftest import make_model
 
@@ -61,6 +68,19 @@ def test_every_method_gives_the_known_answer_on_a_linear_network(method):
     if method in ("integrated_gradients", "kernel_shap"):  # completeness: the attributions sum to the logit
         logit = (x @ net.weight.detach().T).gather(1, target[:, None])[:, 0]
         torch.testing.assert_close(attributions.sum(1), logit, rtol=1e-4, atol=1e-6)
+
+
+def test_explainers_leave_the_callers_input_as_it_was():
+    """Captum sets requires_grad on the tensor it is given; the wrappers hand it a tensor of their own."""
+    model, x = make_model("features")  # the concept layer's output is the input tensor itself
+    target = torch.zeros(len(x), dtype=torch.long)
+    explainers = [posthoc_explainer(m, SENNLogits(model), (5,), **({"n_samples": 20} if m in ("lime", "kernel_shap")
+                                                                     else {})) for m in POSTHOC_METHODS]  # fmt: skip
+    explainers += [concept_layer_explainer(m, model) for m in CONCEPT_LAYER_METHODS]
+    before = x.clone()
+    for explainer in explainers:
+        explainer(x, target)
+        assert not x.requires_grad and torch.equal(x, before)
 
 
 def test_image_feature_mask_is_square_patches_shared_by_channels():

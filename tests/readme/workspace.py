@@ -108,7 +108,7 @@ class Workspace:
             if placeholder in command:
                 command = command.replace(placeholder, str(fill(self, capsys)))
         words = shlex.split(command)
-        if words[0] == "senn-train":
+        if words[0] == "senn-train" and "debug=default" not in words:
             words.append("debug=default")
             if any(w in ("experiment=mnist", "experiment=mnist_plain") for w in words):
                 words.append("data.verify_checksums=false")  # the generated stand-in is not the real MNIST

@@ -10,8 +10,7 @@ import torch
 
 from senn.training import train
 from senn.training.validation import ConfigError
-from tests.cli.test_senn_train import SMALL
-from tests.training.test_configs import compose_train
+from tests.conftest import SMALL, compose_train
 
 
 def test_last_checkpoint_is_the_final_epoch_even_without_improvement(tmp_path):

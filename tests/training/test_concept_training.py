@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 
 from senn.evaluation.concepts import concept_quality
 from senn.training import load_checkpoint, train
-from tests.training.test_configs import compose_train
+from tests.conftest import compose_train
 
 SMALL = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000",
          "trainer.max_epochs=40"]  # fmt: skip

@@ -7,20 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from senn.config import config_dir
 from senn.training import PlainModule, SENNModule, check_compatible
 from senn.training.validation import validate_config
+from tests.conftest import compose_train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
-
-
-def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

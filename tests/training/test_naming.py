@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 
 import senn
 from senn.cli.name_concepts import main
-from senn.training import load_checkpoint, train
+from senn.training import load_checkpoint
 from senn.training.naming import name_concepts
-from tests.cli.test_senn_train import SMALL
-from tests.training.test_configs import compose_train
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    train(compose_train([*SMALL, "logger=none", "trainer.max_epochs=1", f"output_dir={out}"]))
-    return out / "checkpoints" / "last.ckpt"
+@pytest.fixture
+def checkpoint(small_run, tmp_path):
+    """A copy of the session's small run's last checkpoint (these tests write into it)."""
+    return Path(shutil.copy(small_run[1] / "checkpoints" / "last.ckpt", tmp_path / "last.ckpt"))
 
 
 def test_names_are_stored_and_used_by_explanations(checkpoint, tmp_path):
@@ -37,3 +37,10 @@ def test_wrong_count_is_refused_and_nothing_written(checkpoint, capsys):
     main([str(checkpoint), "a", "b", "c", "d"])  # in place
     assert "named 4 concepts" in capsys.readouterr().out
     assert load_checkpoint(checkpoint).model.concept_names == ["a", "b", "c", "d"]
+
+
+def test_a_shipped_model_is_named_into_a_copy_only(tmp_path):
+    with pytest.raises(ValueError, match=r"pretrained:mnist is a model shipped with senn .* pass --output"):
+        name_concepts("pretrained:mnist", list("abcde"))
+    named = name_concepts("pretrained:mnist", list("abcde"), tmp_path / "named.ckpt")
+    assert load_checkpoint(named).model.concept_names == list("abcde")

@@ -12,9 +12,8 @@ from senn.evaluation import evaluate
 from senn.explain.posthoc import POSTHOC_METHODS
 from senn.training import train
 from senn.zoo import available
-from tests.conftest import shared_data_dir
+from tests.conftest import compose_train, shared_data_dir
 from tests.evaluation.conftest import evaluate_cfg
-from tests.training.test_configs import compose_train
 
 pytestmark = pytest.mark.slow
 QUIET = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +23,7 @@ from senn.config import config_dir
 from senn.training import load_checkpoint, train
 from senn.training.checkpoint import AtomicCheckpointIO
 from senn.training.train import wandb_reachable_or_offline
-from tests.cli.test_senn_train import SMALL
-from tests.conftest import run_command
+from tests.conftest import SMALL, run_command
 
 RUN = [*SMALL, "trainer.max_epochs=3", "logger=csv", "callbacks.early_stopping.patience=100"]
 KILL_STEP = 12
@@ -107,23 +107,23 @@ def compose_small(tmp_path: Path, *extra: str):
         return compose("train", overrides=[*SMALL, "logger=none", f"output_dir={tmp_path}", *extra])
 
 
-def test_same_seed_same_run(tmp_path):
-    runs = [train(compose_small(tmp_path / str(i))) for i in range(2)]
-    assert runs[0] == runs[1]
-    a, b = (weights(tmp_path / str(i) / "checkpoints" / "last.ckpt") for i in range(2))
+def test_same_seed_same_run(small_run, tmp_path):
+    first, folder = small_run  # the same config, trained earlier in this session
+    assert train(compose_small(tmp_path / "again")) == first
+    a, b = (weights(run / "checkpoints" / "last.ckpt") for run in (folder, tmp_path / "again"))
     assert all(torch.equal(a[k], b[k]) for k in a)
     other = train(compose_small(tmp_path / "other", "seed=1"))
-    assert other != runs[0]
+    assert other != first
 
 
-def test_resuming_from_a_malicious_checkpoint_is_refused(tmp_path):
+def test_resuming_from_a_malicious_checkpoint_is_refused(small_run, tmp_path):
     marker = tmp_path / "pwned"
 
     class Payload:
         def __reduce__(self):
             return Path.touch, (marker,)
 
-    train(compose_small(tmp_path / "run"))
+    shutil.copytree(small_run[1], tmp_path / "run")
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     content = torch.load(last, weights_only=True)
     content["loops"] = Payload()

@@ -12,8 +12,8 @@ from senn.explain import explain
 from senn.explain.plots import plot_explanation
 from senn.training import load_checkpoint, train
 from senn.training.validation import ConfigError, validate_config
+from tests.conftest import compose_train
 from tests.data.test_csv import wine_frame
-from tests.training.test_configs import compose_train
 
 QUICK = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000"]
 
