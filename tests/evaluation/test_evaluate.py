@@ -19,6 +19,7 @@ from senn.explain import explain
 from senn.explain.posthoc import POSTHOC_METHODS
 from senn.metrics import concept_faithfulness
 from senn.training import load_checkpoint
+from tests.evaluation.browser import needs_browser, render
 from tests.evaluation.conftest import FAST, evaluate_cfg
 from tests.test_devices import DEVICES
 
@@ -121,3 +122,15 @@ def test_senn_evaluate_on_the_device(device, image_checkpoints, tmp_path):
     assert set(summary["methods"]) == {"senn", "saliency", "excitation_pullback"}
     assert json.loads((tmp_path / "metrics.json").read_text())["num_examples"] == 10
     assert list((tmp_path / "prototypes").glob("*.png"))
+
+
+@needs_browser
+def test_report_renders_offline_in_chromium(evaluated):
+    _, out = evaluated
+    images, rows, remote, texts = render(out / "report.html")
+    assert remote == []
+    assert len(texts) == 2 and texts[0].startswith("example 1: predicted")  # each explanation also as words,
+    assert {"stroke", "loop", "bar"} <= set(texts[0].split())  # in the concepts' names
+    assert len(images) >= 5 and all(i["ok"] for i in images), images
+    assert rows[0].split("\t")[:2] == ["method", "accuracy of the explained model"]
+    assert {r.split("\t")[0] for r in rows[1:]} >= {"senn", "saliency", "lime"}
