@@ -22,6 +22,7 @@ from senn.metrics import (
 )
 from senn.models.conceptizers import concepts_are_probabilities
 from senn.models.utils import eval_mode, model_device
+from senn.tasks import predict
 from senn.training import SENNModule
 
 
@@ -98,7 +99,7 @@ def concept_quality(
         values = torch.tensor([[0.0, 1.0]] * m)
     else:
         values = intervention_values(train_h[known], train_c[known], matching)
-    predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
+    predicted = predict(logits, senn.task)
     accuracy = float((predicted == y.long()).float().mean())
     factors = datamodule.factors.get(split)
     try:

@@ -44,6 +44,7 @@ from senn.metrics import (
 )
 from senn.models import IdentityConceptizer
 from senn.models.utils import resolve_device
+from senn.tasks import explained_output, predict
 from senn.training import PlainModule, SENNModule, load_checkpoint
 
 SENN_NAME = "senn"
@@ -120,7 +121,7 @@ def _senn_results(module: SENNModule, x: torch.Tensor, datamodule: SplitDataModu
         baseline = concept_activations(senn, train_x).median(0).values
     start = time.perf_counter()
     explanation = explain(senn, x)
-    target = explanation.prediction if senn.task == "multiclass" else explanation.target
+    target = explanation.target  # the explained output column
     explainer = _stability_view(senn_explainer(senn), cfg)
     result = {
         "prediction": explanation.prediction,
@@ -144,8 +145,8 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
     net.eval()
     with torch.no_grad():
         logits = net(x)
-    target = (logits[:, 0] > 0).long() if net.task == "binary" else logits.argmax(1)
-    classes = target if net.task != "binary" else torch.zeros_like(target)  # a single logit: explain it
+    target = predict(logits, net.task)
+    classes = explained_output(target, net.task)  # a single logit: explain it
     group = patch_size(tuple(x.shape[1:])) if x.dim() == 4 else 1
     results = {}
     for method in cfg.methods:

@@ -11,7 +11,9 @@ import pandas as pd
 import torch
 from torch import nn
 
+from senn import tasks
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
+from senn.tasks import output_relevances
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Explanation:
     @property
     def target_relevances(self) -> torch.Tensor:
         """(B, K) relevances θ_k,target of the explained output."""
-        return self.relevances.gather(2, self.target.view(-1, 1, 1).expand(-1, self.relevances.shape[1], 1))[..., 0]
+        return output_relevances(self.relevances, self.target)
 
     @property
     def target_contributions(self) -> torch.Tensor:
@@ -204,15 +206,9 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
         out = senn(x)
     logits = out.logits
     num_outputs = logits.shape[1]
-    if senn.task == "multiclass":
-        probabilities, prediction = logits.softmax(1), logits.argmax(1)
-    elif senn.task == "binary":
-        probabilities = torch.sigmoid(logits)
-        prediction = (logits[:, 0] > 0).long()
-    else:
-        probabilities, prediction = logits, logits[:, 0]
+    prediction = tasks.predict(logits, senn.task)
     if target is None:
-        target = prediction if senn.task == "multiclass" else torch.zeros_like(logits[:, 0], dtype=torch.long)
+        target = tasks.explained_output(prediction, senn.task)
     target = torch.as_tensor(target, device=logits.device).long().expand(len(logits))
     if (target < 0).any() or (target >= num_outputs).any():
         raise ValueError(f"target classes must be in [0, {num_outputs}), got {target.unique().tolist()}")
@@ -221,6 +217,7 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
     # Identity concepts are the input tensor itself: the explanation keeps a copy of its own, so that it
     # neither changes with the caller's tensor nor inherits a requires_grad that something later sets on it.
     concepts = out.concepts.clone()
+    probabilities = tasks.probabilities(logits, senn.task)
     return Explanation(logits, probabilities, prediction, target, concepts, out.relevances, task=senn.task,
                        raw_inputs=tuple(raw) if raw is not None else None,
                        **{k: tuple(v) if v is not None else None for k, v in names.items()})  # fmt: skip

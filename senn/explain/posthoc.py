@@ -18,6 +18,7 @@ from torch import nn
 from senn.explain.pullback import ExcitationPullback
 from senn.metrics.stability import Explainer
 from senn.models.utils import as_senn, eval_mode
+from senn.tasks import explained_output
 
 POSTHOC_METHODS = (
     "saliency",
@@ -155,11 +156,10 @@ def concept_layer_explainer(name: str, model: nn.Module) -> Explainer:
         method, kwargs = LayerIntegratedGradients(net, net.concepts), {"n_steps": 32, "internal_batch_size": 1024}
     else:
         raise ValueError(f"unknown concept-layer method {name!r}; choose from {CONCEPT_LAYER_METHODS}")
-    binary = net.senn.task == "binary"
 
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        classes = torch.zeros_like(target) if binary else target
+        columns = explained_output(target, net.senn.task)  # a binary model's one logit explains both classes
         with torch.enable_grad(), eval_mode(net.senn):
-            return method.attribute(own_copy(inputs, True), target=classes, **kwargs).detach()
+            return method.attribute(own_copy(inputs, True), target=columns, **kwargs).detach()
 
     return explain

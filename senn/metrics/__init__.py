@@ -9,7 +9,7 @@ from senn.metrics.concepts import (
     niche_impurity,
     oracle_impurity,
 )
-from senn.metrics.faithfulness import class_probability, concept_faithfulness, feature_faithfulness, pearson
+from senn.metrics.faithfulness import concept_faithfulness, feature_faithfulness, pearson
 from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_values
 from senn.metrics.stability import (
     Explainer,
@@ -19,6 +19,7 @@ from senn.metrics.stability import (
     senn_explainer,
     senn_input_explainer,
 )
+from senn.tasks import class_probability
 
 __all__ = [
     "ConceptAlignment",

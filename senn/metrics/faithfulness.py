@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
+from senn.tasks import class_probability, class_relevances, predict
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -18,14 +19,6 @@ def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     a = a - a.mean(1, keepdim=True)
     b = b - b.mean(1, keepdim=True)
     return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
-
-
-def class_probability(logits: torch.Tensor, target: torch.Tensor, task: str = "multiclass") -> torch.Tensor:
-    """p(target | x) for logits (..., C) and classes (...): softmax, or sigmoid of the one binary logit."""
-    if task == "binary":
-        p1 = torch.sigmoid(logits[..., 0])
-        return torch.where(target.bool(), p1, 1 - p1)
-    return logits.softmax(-1).gather(-1, target.unsqueeze(-1))[..., 0]
 
 
 @torch.no_grad()
@@ -54,7 +47,7 @@ def concept_faithfulness(
         out = senn(x)
     h, theta, task = out.concepts, out.relevances, senn.task  # (B, K), (B, K, C)
     if target is None:
-        target = (out.logits[:, 0] > 0).long() if task == "binary" else out.logits.argmax(1)
+        target = predict(out.logits, task)
     b, k = h.shape
     removed = h.unsqueeze(1).repeat(1, k, 1)  # (B, K, K): row j has concept j removed
     eye = torch.eye(k, dtype=torch.bool, device=h.device)
@@ -63,11 +56,7 @@ def concept_faithfulness(
     drops = class_probability(out.logits, target, task).unsqueeze(1) - class_probability(
         logits, target.unsqueeze(1).expand(b, k), task
     )  # (B, K)
-    if task == "binary":
-        relevance = theta[..., 0] * (2 * target.unsqueeze(1) - 1)  # towards the explained class
-    else:
-        relevance = theta.gather(2, target.view(b, 1, 1).expand(b, k, 1))[..., 0]
-    return pearson(relevance, drops)
+    return pearson(class_relevances(theta, target, task), drops)  # relevance towards the explained class
 
 
 @torch.no_grad()
@@ -114,7 +103,7 @@ def feature_faithfulness(
             return class_probability(logits, classes, "binary")
         if output == "logit":
             return logits.gather(1, classes.unsqueeze(1))[:, 0]
-        return class_probability(logits, classes)
+        return class_probability(logits, classes, "multiclass")
 
     before = score(x, target)  # (B,)
     perturbed = torch.where(groups.unsqueeze(0), fill.unsqueeze(1), x.unsqueeze(1))  # (B, G, *input_shape)

@@ -11,6 +11,7 @@ from torch import nn
 from senn.interventions import replace_concepts
 from senn.metrics.probes import Array, as_matrix, check_binary
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
+from senn.tasks import predict
 
 
 def intervention_values(learned: Array, true: Array, matching: Array) -> torch.Tensor:
@@ -104,7 +105,7 @@ def intervention_curve(
         """Accuracy with the first ``steps`` concepts of each row's ``order`` (B, M) set."""
         mask = torch.zeros_like(target, dtype=torch.bool).scatter_(1, order[:, :steps], True)  # (B, M)
         logits = senn.aggregator(replace_concepts(h, rows, target, mask), theta)
-        predicted = (logits[:, 0] > 0).long() if senn.task == "binary" else logits.argmax(1)
+        predicted = predict(logits, senn.task)
         return float((predicted == labels).float().mean())
 
     g = torch.Generator().manual_seed(seed)

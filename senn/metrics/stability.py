@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from senn.models.utils import as_senn, check_inputs, eval_mode
+from senn.tasks import output_relevances
 
 Explainer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``(inputs (N, ...), targets (N,)) -> explanations (N, ...)``, batched like Captum's ``attribute``."""
@@ -187,7 +188,7 @@ def senn_explainer(model: nn.Module) -> Explainer:
     def explain_fn(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         with eval_mode(senn):  # no dropout noise in the explanation; the caller's mode is restored
             theta = senn(inputs).relevances  # (N, K, C)
-        return theta.gather(2, target.view(-1, 1, 1).expand(-1, theta.shape[1], 1))[..., 0]
+        return output_relevances(theta, target)
 
     return explain_fn
 
@@ -204,7 +205,7 @@ def senn_input_explainer(model: nn.Module) -> Explainer:
         x = inputs.detach().requires_grad_(True)
         with eval_mode(senn), torch.enable_grad():
             out = senn(x)
-            theta = out.relevances.gather(2, target.view(-1, 1, 1).expand(-1, out.relevances.shape[1], 1))[..., 0]
+            theta = output_relevances(out.relevances, target)  # (N, K)
             (grad,) = torch.autograd.grad((theta.detach() * out.concepts).sum(), x)  # Σ_k θ_k J_x h_k, (N, ...)
         return grad
 

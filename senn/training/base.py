@@ -13,6 +13,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
 from senn.data.preprocessing import TablePreprocessor
+from senn.tasks import metric_name
 
 ComponentSpec = nn.Module | Mapping[str, Any]
 STAGES = ("train", "val", "test")
@@ -106,7 +107,7 @@ class ClassifierModule(pl.LightningModule):
         metric = self.metrics[f"{stage}_metric"]
         metric(preds, target)
         on_step = stage == "train"
-        name = "mse" if task == "regression" else "acc"
+        name = metric_name(task)
         self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
         for term, value in terms.items():  # under DDP, every term is averaged over the processes
             self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss",

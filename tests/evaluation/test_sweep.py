@@ -4,22 +4,23 @@ their summary. The sweeps run in this process (the submitit launcher's jobs in p
 from __future__ import annotations
 
 import json
-import re
+import os
 import shutil
 import struct
+import time
 import zlib
-from datetime import datetime
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import optuna
 import pytest
+import pytorch_lightning as pl
 import yaml
 
 from senn.cli.sweep_summary import main as sweep_summary
 from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
-from tests.conftest import SMALL, run_command
+from tests.conftest import REPO, SMALL, run_command
 
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
 
@@ -140,23 +141,36 @@ def test_bayesian_search_resumes_its_study(tmp_path, capsys):
     assert sorted(r["val/acc"] for r in runs) == sorted(t.values[0] for t in finished)
 
 
-def job_span(log: Path) -> tuple[datetime, datetime]:
-    """When a job started and finished, from the first and last time stamps of its Hydra log."""
-    stamps = re.findall(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]", log.read_text(), flags=re.M)
-    return tuple(datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f") for stamp in (stamps[0], stamps[-1]))
+class Rendezvous(pl.Callback):
+    """Each trial announces itself in ``folder`` when it starts training and waits for ``parties`` trials to
+    have done so: trials run in parallel meet; trials run one after the other time out and fail."""
+
+    def __init__(self, folder: str, parties: int = 2, timeout: float = 120.0) -> None:
+        self.folder, self.parties, self.timeout = Path(folder), parties, timeout
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / str(os.getpid())).touch()
+        deadline = time.monotonic() + self.timeout
+        while len(list(self.folder.iterdir())) < self.parties:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no other trial started within {self.timeout} s of this one")
+            time.sleep(0.05)
 
 
-def test_local_launcher_runs_search_trials_in_parallel_processes(tmp_path, capsys):
+def test_local_launcher_runs_search_trials_in_parallel_processes(tmp_path, capsys, monkeypatch):
     """n_jobs=2 through the submitit launcher (hydra/launcher=local, the code path of hydra/launcher=slurm): each
-    trial of the batch is a submitit job of its own, and the two run at the same time (failed trials:
-    tests/training/test_search.py)."""
-    sweep = tmp_path / "parallel"
-    multirun(sweep, capsys, *SEARCH, "hydra/launcher=local", "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=2")
+    trial of the batch is a submitit job of its own, and the two run at the same time: each waits for the other
+    to start training (failed trials: tests/training/test_search.py)."""
+    sweep, met = tmp_path / "parallel", tmp_path / "met"
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the jobs' processes import the rendezvous from here
+    rendezvous = [f"+callbacks.rendezvous._target_={__name__}.Rendezvous", f"+callbacks.rendezvous.folder={met}"]
+    multirun(sweep, capsys, *SEARCH, "hydra/launcher=local", "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=2",
+             *rendezvous)  # fmt: skip
     study = load_study(tmp_path / "optuna_train.journal")
-    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2  # they met
+    assert len(list(met.iterdir())) == 2  # two processes
     assert len(list((sweep / ".submitit").glob("*/*_log.out"))) == 2  # submitit's job logs (Hydra's launcher: none)
-    (start_0, end_0), (start_1, end_1) = (job_span(sweep / job / "train.log") for job in "01")
-    assert max(start_0, start_1) < min(end_0, end_1), "the trials ran one after the other"
     assert sorted(p.parent.name for p in sweep.glob("*/metrics.json")) == ["0", "1"]
 
 
