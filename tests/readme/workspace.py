@@ -68,6 +68,7 @@ PLACEHOLDERS = {
 
 
 def first(prefix: str) -> str:
+    """The first README command that starts with ``prefix``."""
     return next(c for c in COMMANDS if c.startswith(prefix))
 
 
@@ -108,8 +109,8 @@ class Workspace:
             if placeholder in command:
                 command = command.replace(placeholder, str(fill(self, capsys)))
         words = shlex.split(command)
-        if words[0] == "senn-train" and "debug=default" not in words:
-            words.append("debug=default")
+        if words[0] == "senn-train":
+            words += [] if "debug=default" in words else ["debug=default"]
             if any(w in ("experiment=mnist", "experiment=mnist_plain") for w in words):
                 words.append("data.verify_checksums=false")  # the generated stand-in is not the real MNIST
         hydra_app = words[0] in ("senn-train", "senn-evaluate", "senn-explain") and "-m" not in words
@@ -155,11 +156,13 @@ class Workspace:
         return folder.relative_to(self.root) if relative else folder
 
     def sweep_folder(self, command: str, capsys: pytest.CaptureFixture, relative: bool = False) -> Path:
+        """The one sweep folder the MNIST grid made under ``multirun/mnist/``."""
         self.run(command, capsys)
         (folder,) = (self.root / "multirun" / "mnist").iterdir()
         return folder.relative_to(self.root) if relative else folder
 
     def best_checkpoint(self, command: str, capsys: pytest.CaptureFixture) -> Path:
+        """The best checkpoint of a training command's run, as its ``metrics.json`` records it."""
         return Path(json.loads((self.run_folder(command, capsys) / "metrics.json").read_text())["best_checkpoint"])
 
 
@@ -175,7 +178,7 @@ def assert_overrides_applied(run: Path, words: list[str]) -> None:
     config, choices = resolved(run)
     for override in OverridesParser.create().parse_overrides([w for w in words if "=" in w]):
         key, value = override.key_or_group, override.value()
-        if key.startswith("hydra") or key in ("ckpt_path",) or override.is_sweep_override():
+        if key.startswith("hydra") or key == "ckpt_path" or override.is_sweep_override():
             continue
         if key in choices and "." not in key:
             assert choices[key] == value, (key, choices[key], value)
