@@ -34,11 +34,11 @@ def class_index(target: str | int | None, explanation_names: tuple[str, ...] | N
 
 def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
     """Each concept's top training examples, shown beside its bar (None when the training data is not here)."""
-    try:
-        data = recorded_data(module, "train", cfg.get("data_dir"))
+    try:  # thumbnails are not worth a download: only the files already here are read
+        data = recorded_data(module, "train", cfg.get("data_dir"), download=False)
         x, _ = data.head("train", 1000)
-    except (ValueError, FileNotFoundError) as err:
-        log.warning("no concept thumbnails: the training data is not available (%s)", err)
+    except (ValueError, FileNotFoundError):
+        log.warning("no concept thumbnails: the training data is not here (data_dir=<folder> points to it)")
         return None
     return concept_prototypes(module, x, k=cfg.thumbnails, traversal_steps=0, feature_vis_steps=0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,12 @@ class DataError(ValueError):
 def default_data_dir() -> Path:
     """The data location: ``$SENN_DATA_DIR`` if set, else ``./data``."""
     return Path(os.environ.get("SENN_DATA_DIR", "./data"))
+
+
+def warn_download_failed(name: str, err: BaseException) -> None:
+    """One line saying a download failed and why (torchvision's multi-line error folded into it)."""
+    warnings.warn(f"{name} download failed ({' '.join(str(err).split())}); looking for the files already there",
+                  stacklevel=3)  # fmt: skip
 
 
 def missing_data_message(name: str, root: Path, files: Sequence[str], how: str) -> str:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pickle
-import warnings
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import torch
 
-from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_md5, missing_data_message
+from senn.data.base import (
+    DataNotFoundError,
+    InMemoryDataModule,
+    Split,
+    check_md5,
+    missing_data_message,
+    warn_download_failed,
+)
 
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -85,7 +91,7 @@ class CIFAR10DataModule(InMemoryDataModule):
             try:
                 CIFAR10(str(self.data_dir), train=True, download=True)
             except Exception as err:  # no network, server down, ...
-                warnings.warn(f"CIFAR-10 download failed ({err}); looking for the files already there", stacklevel=2)
+                warn_download_failed("CIFAR-10", err)
         missing = [name for name in BATCH_NAMES if not (folder / name).exists()]
         if missing:
             raise DataNotFoundError(

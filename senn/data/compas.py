@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from senn.data.base import DataNotFoundError, missing_data_message
+from senn.data.base import DataNotFoundError, missing_data_message, warn_download_failed
 from senn.data.tabular import TabularDataModule
 
 URL = "https://raw.githubusercontent.com/propublica/compas-analysis/master/compas-scores-two-years.csv"
@@ -115,7 +114,7 @@ class COMPASDataModule(TabularDataModule):
                 download_url(URL, str(path.parent), path.name, md5=MD5)
             except (OSError, RuntimeError) as err:  # no network; a changed or truncated file
                 path.unlink(missing_ok=True)
-                warnings.warn(f"COMPAS download failed ({err}); looking for the files already there", stacklevel=2)
+                warn_download_failed("COMPAS", err)
         if not path.exists():
             raise DataNotFoundError(
                 missing_data_message(

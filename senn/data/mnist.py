@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
-
-from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, check_md5, missing_data_message
+from senn.data.base import (
+    DataNotFoundError,
+    InMemoryDataModule,
+    Split,
+    check_md5,
+    missing_data_message,
+    warn_download_failed,
+)
 
 MEAN, STD = 0.1307, 0.3081
 RAW_MD5 = {  # of the unpacked files (torchvision lists only the .gz archives' checksums)
@@ -47,7 +52,7 @@ class MNISTDataModule(InMemoryDataModule):
             try:
                 MNIST(str(self.data_dir), train=True, download=True)
             except Exception as err:  # no network, server down, ...
-                warnings.warn(f"MNIST download failed ({err}); looking for the files already there", stacklevel=2)
+                warn_download_failed("MNIST", err)
         missing = [name for name in RAW_MD5 if not (raw / name).exists()]
         if missing:
             raise DataNotFoundError(

@@ -140,12 +140,25 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def mean_std(mean: float, std: float) -> str:
+    """``mean ± std`` at one precision: the spread to two significant digits and the mean to the same decimal
+    place (``0.130 ± 0.015``, not ``0.13 ± 0.01466``); in scientific notation below 1e-4 or above 1e4."""
+    if not std > 0:  # no spread (or NaN): the mean alone decides
+        return f"{mean:.4g} ± {std:g}"
+    exponent = math.floor(math.log10(std))
+    if not -4 <= exponent <= 4:
+        scale = 10.0**exponent
+        return f"({mean / scale:.1f} ± {std / scale:.1f})e{exponent}"
+    decimals = max(0, 1 - exponent)
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
 def _mean_std_cell(entry: dict[str, Any], column: str) -> str:
     """``mean ± std``; ``mean ± n/a`` for one run; ``–`` without values."""
     mean, std = entry[column], entry[f"{column} std"]
     if math.isnan(mean):
         return "–"
-    return f"{_fmt(mean)} ± {'n/a' if entry['runs'] == 1 else _fmt(std)}"
+    return f"{_fmt(mean)} ± n/a" if entry["runs"] == 1 else mean_std(mean, std)
 
 
 def _scale(ax: plt.Axes, axis: str, values: Sequence[float]) -> None:

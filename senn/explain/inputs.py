@@ -70,14 +70,16 @@ def parse_input(spec: Any) -> tuple[str, Any]:
     return "images", paths
 
 
-def recorded_data(module: Any, split: str, data_dir: str | None = None) -> SplitDataModule:
+def recorded_data(module: Any, split: str, data_dir: str | None = None, download: bool = True) -> SplitDataModule:
     """The data module the checkpoint records, checked to have ``split`` (``data_dir``: where that data lives
-    now)."""
+    now; ``download=False``: only files already there are read)."""
     if module.data_config is None:
         raise InputError("the checkpoint does not record its data set, so indices mean nothing: pass files")
     config = dict(module.data_config)
     if data_dir is not None:
         config["data_dir"] = data_dir
+    if not download and "download" in config:
+        config["download"] = False
     datamodule = instantiate(config)
     datamodule.setup()
     if split not in datamodule.splits:

@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 import yaml
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.evaluation.sweep import _row, _scale, collect_runs, pareto_front, write_summary
+from senn.evaluation.sweep import _row, _scale, collect_runs, mean_std, pareto_front, write_summary
 from senn.evaluation.wandb_offline import read_offline_run
 from tests.conftest import REPO, SMALL, run_command
 
@@ -182,7 +182,7 @@ def test_summary_table_spreads_and_readable_axes(tmp_path):
                                                               (0.1, 0, 0.95, 0.04775)])]  # fmt: skip
     paths = write_summary(rows, tmp_path)
     table = paths["summary"].read_text()
-    assert "| 0.01 | 2 | 0.85 ± 0.07071 |" in table and "| 0.1 | 1 | 0.95 ± n/a |" in table
+    assert "| 0.01 | 2 | 0.850 ± 0.071 |" in table and "| 0.1 | 1 | 0.95 ± n/a |" in table
     assert {"tradeoff", "pareto"} <= set(paths)
     fig, ax = plt.subplots()
     _scale(ax, "x", [0.04771, 0.04775])
@@ -190,6 +190,12 @@ def test_summary_table_spreads_and_readable_axes(tmp_path):
     _scale(ax, "x", [1e-3, 0.5])
     assert ax.get_xscale() == "log"
     plt.close(fig)
+
+
+def test_a_mean_and_its_spread_share_one_precision():
+    assert mean_std(0.13, 0.01466) == "0.130 ± 0.015"  # the spread to two digits, the mean to the same place
+    assert mean_std(0.9912, 0.0026) == "0.9912 ± 0.0026" and mean_std(12.5, 3.2) == "12.5 ± 3.2"
+    assert mean_std(9.7e-6, 1.2e-6) == "(9.7 ± 1.2)e-6" and mean_std(0.5, 0.0) == "0.5 ± 0"
 
 
 def test_overrides_are_read_as_hydra_reads_them():

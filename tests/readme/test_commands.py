@@ -104,6 +104,9 @@ def test_explain_a_digit_with_the_pretrained_model(ws, capsys):
     result = ws.run(first("senn-explain ckpt_path=pretrained:mnist input=digit.png"), capsys)
     assert "digit.png: predicted " in result.out and "= the sum of the contributions" in result.out
     assert (written_to(result) / "explanation_1.png").stat().st_size > 10_000
+    # the thumbnails' training data is not here (the stand-in fails MNIST's checksums): one line, no download
+    printed = result.out + result.err
+    assert "download" not in printed and printed.count("no concept thumbnails") == 1
 
 
 @check(first("senn-evaluate ckpt_path=pretrained:breast_cancer"))
