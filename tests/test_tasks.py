@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from senn import tasks
@@ -37,3 +38,43 @@ def test_class_probabilities_are_those_the_probabilities_give():
     p1 = torch.sigmoid(BINARY[:, 0])
     torch.testing.assert_close(tasks.class_probability(BINARY, torch.tensor([1, 0]), "binary"),
                                torch.stack([p1[0], 1 - p1[1]]))  # fmt: skip
+
+
+def test_outputs_labels_and_class_counts_by_task():
+    for task, outputs in [("multiclass", 3), ("binary", 1), ("regression", 2)]:
+        tasks.check_outputs(task, outputs)
+    for task, outputs, message in [("binary", 2, "one output"), ("multiclass", 1, "num_classes >= 2"),
+                                   ("ordinal", 3, "not one of")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            tasks.check_outputs(task, outputs)
+    assert [tasks.label_dtype(t) for t in tasks.TASKS] == [torch.int64, torch.float32, torch.float32]
+    assert (tasks.classification_task(2), tasks.classification_task(5)) == ("binary", "multiclass")
+    assert (tasks.num_outputs(2), tasks.num_outputs(5)) == (1, 5)
+    assert [tasks.num_class_names(t, 4) for t in tasks.TASKS] == [4, 2, None]
+
+
+def test_loss_and_metric_inputs_by_task():
+    y = torch.tensor([0, 2])
+    torch.testing.assert_close(tasks.loss(LOGITS, y, "multiclass"), torch.nn.functional.cross_entropy(LOGITS, y))
+    labels = torch.tensor([1.0, 0.0])
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(BINARY[:, 0], labels)
+    torch.testing.assert_close(tasks.loss(BINARY, labels, "binary"), expected)
+    torch.testing.assert_close(tasks.loss(BINARY, labels, "regression"), ((BINARY[:, 0] - labels) ** 2).mean())
+    preds, target = tasks.metric_inputs(BINARY, labels.view(2, 1), "binary")
+    torch.testing.assert_close(preds, torch.sigmoid(BINARY[:, 0]))
+    assert target.shape == (2,)
+    metric = tasks.metric("binary", None)
+    assert float(metric(preds, target)) == 1.0  # 0.7 > 0 is class 1, -0.2 is class 0: both right
+
+
+def test_probability_of_the_prediction_and_scores_towards_a_class():
+    p = tasks.probabilities(BINARY, "binary")
+    prediction = tasks.predict(BINARY, "binary")  # [1, 0]
+    torch.testing.assert_close(
+        tasks.predicted_probability(p, prediction, "binary"), torch.stack([p[0, 0], 1 - p[1, 0]])
+    )
+    scores = torch.ones(2, 3, 4)  # e.g. attributions of the one logit
+    signed = tasks.towards_classes(scores, prediction, "binary")
+    assert (signed[0] == 1).all() and (signed[1] == -1).all()
+    assert tasks.towards_classes(scores, prediction, "multiclass") is scores
+    assert (tasks.class_of_output(0, True, "binary"), tasks.class_of_output(2, True, "multiclass")) == (1, 2)

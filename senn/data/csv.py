@@ -14,6 +14,7 @@ import torch
 
 from senn.data.base import DataError, InMemoryDataModule
 from senn.data.preprocessing import MISSING_POLICIES, TablePreprocessor, as_categories, to_numbers
+from senn.tasks import classification_task, is_classification, label_dtype, num_outputs
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -109,7 +110,7 @@ class CSVDataModule(InMemoryDataModule):
             raise ValueError("data=csv needs data.path=<your .csv or .parquet file> and data.target=<column>")
         if missing not in MISSING_POLICIES:
             raise ValueError(f"data.missing={missing!r}: must be one of {list(MISSING_POLICIES)}")
-        if task not in (None, "regression"):
+        if task is not None and is_classification(task):
             raise ValueError(f"data.task={task!r}: must be null (classification from the target) or regression")
         if not 0 < test_fraction < 1 or test_fraction + self.val_fraction >= 1:
             raise ValueError(f"data.test_fraction={test_fraction} and data.val_fraction={self.val_fraction} must be "
@@ -143,13 +144,13 @@ class CSVDataModule(InMemoryDataModule):
     def task(self) -> str:
         """``binary`` for two classes, ``multiclass`` for more, or ``regression`` as configured."""
         classes = self.class_names
-        return "regression" if classes is None else "binary" if len(classes) == 2 else "multiclass"
+        return "regression" if classes is None else classification_task(len(classes))
 
     @property
     def num_classes(self) -> int:
         """Model outputs: 1 for binary and regression, else the number of classes."""
         classes = self.class_names
-        return 1 if classes is None or len(classes) == 2 else len(classes)
+        return 1 if classes is None else num_outputs(len(classes))
 
     def prepared_preprocessor(self) -> TablePreprocessor:
         """The fitted preprocessing (reads, checks and splits the file on first use)."""
@@ -183,7 +184,7 @@ class CSVDataModule(InMemoryDataModule):
         self.preprocessor = TablePreprocessor.fit(train, numeric, categorical, self.target, classes)
         x = self.preprocessor.transform(frame)
         self.split_rows = {name: frame.index[parts[name]].to_numpy() for name in SPLITS}
-        y = torch.tensor(labels, dtype=torch.int64 if self.task == "multiclass" else torch.float32)
+        y = torch.tensor(labels, dtype=label_dtype(self.task))
         log.info("%s: %d rows (train %d, val %d, test %d), %d columns -> %d features, %s%s", self.path.name,
                  len(frame), *(len(parts[s]) for s in SPLITS), len(features), x.shape[1], self.task,
                  f" ({', '.join(classes)})" if classes else "")  # fmt: skip
@@ -240,7 +241,7 @@ class CSVDataModule(InMemoryDataModule):
     def _labels(self, frame: pd.DataFrame, problems: list[str]) -> tuple[np.ndarray, list[str] | None]:
         """Labels (N,) and class names (None for regression)."""
         target = frame[self.target]
-        if self.requested_task == "regression":
+        if self.requested_task is not None:  # regression, the one task a table is told to have
             values = to_numbers(target)
             if values.isna().any():
                 problems.append(f"target {self.target!r} holds text {target[values.isna()].iloc[0]!r}, not a number "

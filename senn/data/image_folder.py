@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from senn.data.base import DataError, SplitDataModule
 from senn.data.csv import SPLITS, stratified_split
+from senn.tasks import classification_task, label_dtype, num_outputs
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 STATISTICS_SAMPLE = 2000
@@ -148,12 +149,12 @@ class ImageFolderDataModule(SplitDataModule):
     @property
     def num_classes(self) -> int:
         """1 output for two classes (binary), else one per class."""
-        return 1 if len(self.class_names) == 2 else len(self.class_names)
+        return num_outputs(len(self.class_names))
 
     @property
     def task(self) -> str:
         """``binary`` for two classes, else ``multiclass``."""
-        return "binary" if len(self.class_names) == 2 else "multiclass"
+        return classification_task(len(self.class_names))
 
     def fitted_arguments(self) -> dict[str, Any]:
         """Constructor arguments fitted on the data (the normalisation), for the checkpoint's data config."""
@@ -225,7 +226,7 @@ class ImageFolderDataModule(SplitDataModule):
         """The files of one split as a dataset of normalised images."""
         self.setup()
         paths, labels = self.files[split]
-        labels = labels if self.task == "multiclass" else [float(v) for v in labels]
+        labels = [float(v) for v in labels] if label_dtype(self.task).is_floating_point else labels
         return ImageFiles(paths, labels, self.image_size, self.channels, torch.tensor(self.mean),
                           torch.tensor(self.std))  # fmt: skip
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from senn.data.base import InMemoryDataModule, Split
+from senn.tasks import label_dtype
 
 
 class SyntheticDataModule(InMemoryDataModule):
@@ -41,6 +42,6 @@ class SyntheticDataModule(InMemoryDataModule):
             x = torch.randn(n, *self.input_shape, generator=g)
             scores = torch.tanh(x.flatten(1) @ hidden) @ out  # (n, classes)
             y = scores.argmax(1)
-            return x, (y.float() if self.task == "binary" else y)
+            return x, y.to(label_dtype(self.task))
 
         return {"train": draw(self.num_samples), "test": draw(max(self.num_samples // 4, 1))}

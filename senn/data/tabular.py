@@ -7,6 +7,7 @@ import torch
 
 from senn.data.base import InMemoryDataModule, Split
 from senn.data.preprocessing import NumericColumn, TablePreprocessor
+from senn.tasks import label_dtype
 
 
 class TabularDataModule(InMemoryDataModule):
@@ -47,7 +48,7 @@ class TabularDataModule(InMemoryDataModule):
         """Split the rows at random (seeded) and standardise with the training statistics."""
         features, labels = self.load_arrays()
         x = torch.as_tensor(features, dtype=torch.float32)
-        y = torch.as_tensor(labels, dtype=torch.float32 if self.task != "multiclass" else torch.int64)
+        y = torch.as_tensor(labels, dtype=label_dtype(self.task))
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))
         n_test, n_val = round(self.test_fraction * len(x)), round(self.val_fraction * len(x))
         parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}

@@ -44,7 +44,7 @@ from senn.metrics import (
 )
 from senn.models import IdentityConceptizer
 from senn.models.utils import resolve_device
-from senn.tasks import explained_output, predict
+from senn.tasks import explained_output, predict, towards_classes
 from senn.training import PlainModule, SENNModule, load_checkpoint
 
 SENN_NAME = "senn"
@@ -153,10 +153,7 @@ def _posthoc_results(module: PlainModule, x: torch.Tensor, cfg: DictConfig) -> d
         explainer = posthoc_explainer(method, net, tuple(x.shape[1:]))
         start = time.perf_counter()
         attributions = explainer(x, classes)
-        if net.task == "binary":  # attributions of the one logit, signed towards the predicted class
-            attributions_of_target = attributions * (2 * target - 1).view(-1, *[1] * (x.dim() - 1))
-        else:
-            attributions_of_target = attributions
+        attributions_of_target = towards_classes(attributions, target, net.task)  # binary: signed to the prediction
         faithfulness = feature_faithfulness(net, x, attributions_of_target, target, cfg.faithfulness.feature_baseline,
                                             group)  # fmt: skip
         generator = torch.Generator().manual_seed(cfg.seed)

@@ -60,9 +60,9 @@ class Explanation:
     def class_label(self, column: int, positive: bool = True) -> str:
         """The name of output ``column``'s class (``class 3`` without names); for a binary model the positive
         (or negative) class."""
-        if self.task == "regression":
+        if not tasks.is_classification(self.task):
             return f"output {column}"
-        index = int(positive) if self.task == "binary" else column
+        index = tasks.class_of_output(column, positive, self.task)
         return self.class_names[index] if self.class_names is not None else f"class {index}"
 
     @property
@@ -73,12 +73,7 @@ class Explanation:
     @property
     def prediction_probabilities(self) -> torch.Tensor:
         """(B,) the probability of the predicted class (regression: the output)."""
-        if self.task == "binary":
-            p = self.probabilities[:, 0]
-            return torch.where(self.prediction == 1, p, 1 - p)
-        if self.task == "regression":
-            return self.probabilities[:, 0]
-        return self.probabilities.gather(1, self.prediction.view(-1, 1))[:, 0]
+        return tasks.predicted_probability(self.probabilities, self.prediction, self.task)
 
     @property
     def contributions(self) -> torch.Tensor:
@@ -129,7 +124,7 @@ class Explanation:
         for i, (prediction, target) in enumerate(zip(self.prediction.tolist(), self.target.tolist(), strict=True)):
             order = sorted(range(len(names)), key=lambda k: -abs(contributions[i][k]))
             records.append({
-                "prediction": float(prediction) if self.task == "regression"
+                "prediction": float(prediction) if not tasks.is_classification(self.task)
                 else self.class_label(int(prediction), positive=prediction == 1),
                 "prediction_probability": predicted_p[i],
                 "explained": self.class_label(target),
@@ -161,7 +156,7 @@ class Explanation:
         blocks = []
         for i, r in enumerate(self.to_records()):
             label = labels[i] if labels is not None else f"example {i}"
-            if self.task == "regression":
+            if not tasks.is_classification(self.task):
                 head = f"{label}: output {r['prediction']:.4g}"
             else:
                 head = f"{label}: predicted {r['prediction']} (p = {r['prediction_probability']:.3f})"
@@ -180,7 +175,7 @@ class Explanation:
                 lines.append(f"  … {len(rest)} more concepts, contributing {sum(c['contribution'] for c in rest):.4g}")
             total = sum(c["contribution"] for c in r["concepts"])
             summed = abs(total - r["explained_logit"]) <= 1e-4 * max(1.0, abs(total))
-            score = "output" if self.task == "regression" else "logit"
+            score = "logit" if tasks.is_classification(self.task) else "output"
             lines.append(f"  {score} {r['explained_logit']:.4g}" + " = the sum of the contributions" * summed)
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)

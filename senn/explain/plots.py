@@ -12,6 +12,7 @@ import torch
 
 from senn.explain.explanation import Explanation
 from senn.explain.prototypes import Prototypes
+from senn.tasks import is_classification
 
 POSITIVE, NEGATIVE = "#2c7bb6", "#d7191c"
 
@@ -124,7 +125,7 @@ def _one_input(x: torch.Tensor, explanation: Explanation, index: int) -> torch.T
 def _headline(e: Explanation, record: dict) -> str:
     """``predicted A (p = …)``, and the explained class with its own probability where it differs (binary:
     the positive class, whose score the single output is, explains a negative prediction)."""
-    if e.task == "regression":
+    if not is_classification(e.task):
         return f"output {record['prediction']:.4g}"
     text = f"predicted {record['prediction']} (p = {record['prediction_probability']:.3f})"
     if record["explained"] != record["prediction"]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from senn import tasks
+
 
 def classification_loss(logits: torch.Tensor, targets: torch.Tensor, task: str = "multiclass") -> torch.Tensor:
     """The prediction loss L_y: cross-entropy (multiclass), binary cross-entropy on one logit, or MSE.
@@ -15,13 +17,7 @@ def classification_loss(logits: torch.Tensor, targets: torch.Tensor, task: str =
             values (B,) or (B, C) for ``regression``.
         task: ``"multiclass"``, ``"binary"`` or ``"regression"``.
     """
-    if task == "multiclass":
-        return F.cross_entropy(logits, targets.long())
-    if task == "binary":
-        return F.binary_cross_entropy_with_logits(logits.squeeze(1), targets.view(-1).to(logits.dtype))
-    if task == "regression":
-        return F.mse_loss(logits, targets.view_as(logits).to(logits.dtype))
-    raise ValueError(f"unknown task {task!r}; expected multiclass, binary or regression")
+    return tasks.loss(logits, targets, task)
 
 
 def reconstruction_loss(reconstruction: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import nn
 
-Task = Literal["multiclass", "binary", "regression"]
-TASKS: tuple[str, ...] = ("multiclass", "binary", "regression")
+from senn.tasks import TASKS, Task, check_outputs
+
+__all__ = ["TASKS", "SumAggregator", "Task"]
 
 
 class SumAggregator(nn.Module):
@@ -25,12 +24,10 @@ class SumAggregator(nn.Module):
 
     def __init__(self, num_classes: int, task: Task = "multiclass") -> None:
         super().__init__()
-        if task not in TASKS:
-            raise ValueError(f"SumAggregator: task={task!r} is not one of {TASKS}")
-        if task == "binary" and num_classes != 1:
-            raise ValueError(f"SumAggregator: a binary task has one output, got num_classes={num_classes}; set it to 1")
-        if task == "multiclass" and num_classes < 2:
-            raise ValueError(f"SumAggregator: multiclass needs num_classes >= 2, got {num_classes}; use task=binary")
+        try:
+            check_outputs(task, num_classes)
+        except ValueError as err:
+            raise ValueError(f"SumAggregator: {err}") from None
         self.num_classes = num_classes
         self.task = task
 

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-import torchmetrics
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
+from senn import tasks
 from senn.data.preprocessing import TablePreprocessor
-from senn.tasks import metric_name
 
 ComponentSpec = nn.Module | Mapping[str, Any]
 STAGES = ("train", "val", "test")
@@ -27,15 +26,6 @@ def build(spec: ComponentSpec) -> nn.Module:
 def plain(spec: Any) -> Any:
     """A config as plain Python containers, so that checkpoints hold no OmegaConf objects."""
     return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig | ListConfig) else spec
-
-
-def task_metric(task: str, num_classes: int | None) -> torchmetrics.Metric:
-    """Accuracy for classification tasks, mean squared error for regression."""
-    if task == "multiclass":
-        return torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
-    if task == "binary":
-        return torchmetrics.Accuracy(task="binary")
-    return torchmetrics.MeanSquaredError()
 
 
 class ClassifierModule(pl.LightningModule):
@@ -65,7 +55,7 @@ class ClassifierModule(pl.LightningModule):
         """Attach the names explanations speak in to ``self.model``, after checking their counts."""
         name = type(self).__name__
         task, outputs = self.model.task, getattr(self.model, "num_classes", None)
-        expected = {"class_names": 2 if task == "binary" else outputs if task == "multiclass" else None,
+        expected = {"class_names": tasks.num_class_names(task, outputs),
                     "concept_names": getattr(getattr(self.model, "conceptizer", None), "num_concepts", None),
                     "feature_names": None}  # fmt: skip
         given = {"class_names": class_names, "concept_names": concept_names, "feature_names": feature_names}
@@ -73,14 +63,14 @@ class ClassifierModule(pl.LightningModule):
             if names is not None and expected[key] is not None and len(names) != expected[key]:
                 raise ValueError(
                     f"{name}: {key} has {len(names)} names, the model needs {expected[key]}"
-                    + (" (binary: the negative class, then the positive one)" * (task == "binary"))
+                    + (tasks.CLASS_NAMES_ORDER.get(task, "") if key == "class_names" else "")
                 )
             setattr(self.model, key, list(names) if names is not None else None)
 
     def _init_metrics(self) -> None:
         """One task metric per stage."""
         task, num_classes = self.model.task, getattr(self.model, "num_classes", None)
-        self.metrics = nn.ModuleDict({f"{s}_metric": task_metric(task, num_classes) for s in STAGES})
+        self.metrics = nn.ModuleDict({f"{s}_metric": tasks.metric(task, num_classes) for s in STAGES})
 
     def _log_metrics(self, stage: str, logits: torch.Tensor, y: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
         """Log the task metric (``acc`` or ``mse``), the total loss and every loss term under ``stage/``.
@@ -98,16 +88,11 @@ class ClassifierModule(pl.LightningModule):
                     + "; lower the learning rate or the loss weights, or check the inputs for NaN/Inf."
                 )
         task = self.model.task
-        if task == "binary":
-            preds, target = torch.sigmoid(logits[:, 0]), y.view(-1)  # (B,), (B,)
-        elif task == "regression":
-            preds, target = logits, y.view_as(logits)
-        else:
-            preds, target = logits, y
+        preds, target = tasks.metric_inputs(logits, y, task)
         metric = self.metrics[f"{stage}_metric"]
         metric(preds, target)
         on_step = stage == "train"
-        name = metric_name(task)
+        name = tasks.metric_name(task)
         self.log(f"{stage}/{name}", metric, on_step=on_step, on_epoch=True, prog_bar=True)
         for term, value in terms.items():  # under DDP, every term is averaged over the processes
             self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss",

@@ -21,9 +21,9 @@ from omegaconf.errors import InterpolationResolutionError
 
 from senn.data import DataError, DataNotFoundError, SplitDataModule
 from senn.losses import ESTIMATORS
-from senn.models.aggregators import TASKS
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
+from senn.tasks import TASKS, is_classification
 from senn.training.sizes import check_compatible, fill_from_data
 
 Rule = tuple[Callable[[Any], bool], str]
@@ -172,7 +172,7 @@ def validate_config(cfg: DictConfig) -> SplitDataModule:
         log.info("from the data: %s", " ".join(filled))
     problems = _schema_problems(cfg, unset_ok=False)  # the filled values obey the rules too
     task = OmegaConf.select(cfg, "model.aggregator.task") or OmegaConf.select(cfg, "model.task")
-    if task == "regression" and str(cfg.get("monitor", "")).endswith("/acc"):
+    if task is not None and not is_classification(task) and str(cfg.get("monitor", "")).endswith("/acc"):
         problems.append(f"monitor={cfg.monitor}: a regression model reports mse, not accuracy; set "
                         "monitor=val/mse monitor_mode=min")  # fmt: skip
     if problems:
