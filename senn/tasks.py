@@ -48,10 +48,10 @@ def is_classification(task: str) -> bool:
     return task != "regression"
 
 
-def num_class_names(task: str, num_outputs: int | None) -> int | None:
-    """How many class names a model of ``num_outputs`` outputs speaks in: 2 for binary (the negative class,
-    then the positive one), one per output for multiclass, none for regression."""
-    return {"binary": 2, "multiclass": num_outputs}.get(task)
+def num_class_names(task: str, outputs: int | None) -> int | None:
+    """How many class names a model of ``outputs`` outputs speaks in: 2 for binary (the negative class, then
+    the positive one), one per output for multiclass, none for regression."""
+    return {"binary": 2, "multiclass": outputs}.get(task)
 
 
 def label_dtype(task: str) -> torch.dtype:
