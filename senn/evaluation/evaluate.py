@@ -190,14 +190,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(cfg.get("device", "cpu"))
-    module = load_checkpoint(cfg.ckpt_path, device)
-    if not isinstance(module, SENNModule):
-        raise ValueError(f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; "
-                         "pass plain-network checkpoints as baseline_ckpt_path")  # fmt: skip
-    baseline = load_checkpoint(cfg.baseline_ckpt_path, device) if cfg.get("baseline_ckpt_path") else None
-    if baseline is not None and not isinstance(baseline, PlainModule):
-        raise ValueError(f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
-                         "not a plain network (train one with experiment=<name>_plain)")  # fmt: skip
+    module, baseline = _load_models(cfg, device)
     datamodule = load_data(cfg, module.data_config)
     size = datamodule.split_size(cfg.split)
     n = min(cfg.num_examples, size)
@@ -215,20 +208,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         "split": cfg.split,
         "num_examples": n,
         "stability": OmegaConf.to_container(cfg.stability),
-        "methods": {},
     }
-    for name, result in methods.items():
-        correct = (result["prediction"].view(-1) == y.view(-1).long()).float().mean()
-        entry = {
-            "accuracy": float(correct),
-            "faithfulness": summarize(result["faithfulness"].numpy()),
-            "stability": summarize(result["stability"].numpy()),
-            "seconds": round(result["seconds"], 2),
-        }
-        for extra in ("concept_stability", "stability_gradient"):
-            if extra in result:
-                entry[extra] = summarize(result[extra].numpy())
-        summary["methods"][name] = entry
+    summary["methods"] = {name: _method_summary(result, y) for name, result in methods.items()}
     if cfg.get("like_for_like") is not None:  # stability within one space, on the same SENN
         summary["like_for_like"] = _like_for_like(module, x.to(device), senn, cfg)
     quality = None
@@ -242,15 +223,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         summary["concept_collapse"] = {"dead": prototypes.collapse.dead, "duplicates": prototypes.collapse.duplicates}
         if quality is not None:  # each learned concept titled with the true concept it matches best
             prototypes.concept_names = matched_names(quality)
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    with (out / "per_example.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
-        for name, result in methods.items():
-            for i in range(n):
-                writer.writerow([int(order[i]), int(y[i]), name, int(result["prediction"][i]),
-                                 float(result["faithfulness"][i]), float(result["stability"][i])])  # fmt: skip
-
+    _write_tables(out, summary, methods, order, y)
     figures = _figures(methods, x, prototypes, cfg, out)
     if quality is not None:  # first, under the concept table
         figures = {**_concept_figures(quality, out), **figures}
@@ -261,6 +234,49 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("wandb") and cfg.wandb.enabled:
         _log_wandb(cfg, summary, figures)
     return summary
+
+
+def _load_models(cfg: DictConfig, device: torch.device) -> tuple[SENNModule, PlainModule | None]:
+    """The SENN of ``cfg.ckpt_path`` and the plain network of ``cfg.baseline_ckpt_path`` (None without one), on
+    ``device``; a file holding the other kind of model is refused, naming the fix."""
+    module = load_checkpoint(cfg.ckpt_path, device)
+    if not isinstance(module, SENNModule):
+        raise ValueError(f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; "
+                         "pass plain-network checkpoints as baseline_ckpt_path")  # fmt: skip
+    baseline = load_checkpoint(cfg.baseline_ckpt_path, device) if cfg.get("baseline_ckpt_path") else None
+    if baseline is not None and not isinstance(baseline, PlainModule):
+        raise ValueError(f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
+                         "not a plain network (train one with experiment=<name>_plain)")  # fmt: skip
+    return module, baseline
+
+
+def _method_summary(result: dict[str, Any], labels: torch.Tensor) -> dict[str, Any]:
+    """One method's entry of ``metrics.json``: its accuracy on the labels, the statistics of its faithfulness
+    and stability (and of the SENN's other stability estimates), and the seconds it took."""
+    correct = (result["prediction"].view(-1) == labels.view(-1).long()).float().mean()
+    entry = {
+        "accuracy": float(correct),
+        "faithfulness": summarize(result["faithfulness"].numpy()),
+        "stability": summarize(result["stability"].numpy()),
+        "seconds": round(result["seconds"], 2),
+    }
+    for extra in ("concept_stability", "stability_gradient"):
+        if extra in result:
+            entry[extra] = summarize(result[extra].numpy())
+    return entry
+
+
+def _write_tables(out: Path, summary: dict[str, Any], methods: dict[str, dict[str, Any]], order: torch.Tensor,
+                  labels: torch.Tensor) -> None:  # fmt: skip
+    """``metrics.json`` (the summary) and ``per_example.csv`` (a row per evaluated input and method)."""
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with (out / "per_example.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
+        for name, result in methods.items():
+            for i in range(len(order)):
+                writer.writerow([int(order[i]), int(labels[i]), name, int(result["prediction"][i]),
+                                 float(result["faithfulness"][i]), float(result["stability"][i])])  # fmt: skip
 
 
 def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Prototypes | None, cfg: DictConfig,
