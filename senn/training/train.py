@@ -80,17 +80,23 @@ def train(cfg: DictConfig) -> dict[str, float]:
             "history": records,
         }
         if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
-            text = json.dumps({**metrics, **run}, indent=2) + "\n"
-            for folder in [Path(cfg.output_dir), *_wandb_folders(loggers)]:  # a copied wandb folder reads itself
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / "metrics.json").write_text(text)
-                (folder / "overrides.json").write_text(json.dumps(hparams.get("overrides", [])) + "\n")
-            log.info(run_summary(cfg.output_dir, cfg.monitor, {**metrics, **run}))
+            _write_record(cfg, {**metrics, **run}, hparams.get("overrides", []), loggers)
     except BaseException:
         _finish_wandb(loggers, exit_code=1)
         raise
     _finish_wandb(loggers, exit_code=0)
     return metrics
+
+
+def _write_record(cfg: DictConfig, record: dict[str, Any], overrides: list[str], loggers: list[Any]) -> None:
+    """``metrics.json`` and ``overrides.json`` in the run folder and in each wandb run folder (a wandb folder
+    copied back from a cluster reads itself), then the closing summary in the log."""
+    text = json.dumps(record, indent=2) + "\n"
+    for folder in [Path(cfg.output_dir), *_wandb_folders(loggers)]:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "metrics.json").write_text(text)
+        (folder / "overrides.json").write_text(json.dumps(overrides) + "\n")
+    log.info(run_summary(cfg.output_dir, cfg.monitor, record))
 
 
 def _wandb_folders(loggers: list[Any]) -> list[Path]:

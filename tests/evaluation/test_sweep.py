@@ -34,6 +34,10 @@ def multirun(directory: Path, capsys: pytest.CaptureFixture, *overrides: str, wa
         result = run_command(["senn-train", "-m", *FAST, f"hydra.sweep.dir={directory}", *overrides],
                              directory.parent, capsys)  # fmt: skip
     assert result.code == 0, result.err[-3000:]
+    if wandb_mode != "disabled":  # as at the end of a senn-train process: wandb has written everything
+        import wandb
+
+        wandb.teardown()
 
 
 def test_grid_sweep_and_its_summary(tmp_path, capsys):
@@ -91,6 +95,7 @@ def test_offline_run_reader_joins_records_split_over_blocks(tmp_path, monkeypatc
     for step in range(3):
         run.log({"val/acc": 0.5 + step / 10})
     run.finish()
+    wandb.teardown()  # as at the end of a process: every record is on disk
     (folder,) = tmp_path.glob("wandb/offline-run-*")
     logged = read_offline_run(folder)
     assert logged["config"] == {"big": big, "overrides": ["seed=3"]} and logged["finished"]
