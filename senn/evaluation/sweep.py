@@ -145,7 +145,7 @@ def mean_std(mean: float, std: float) -> str:
     place (``0.130 ± 0.015``, not ``0.13 ± 0.01466``); in scientific notation below 1e-4 or above 1e4."""
     if not std > 0:  # no spread (or NaN): the mean alone decides
         return f"{mean:.4g} ± {std:g}"
-    exponent = math.floor(math.log10(std))
+    exponent = math.floor(math.log10(float(f"{std:.2g}")))  # of the spread as shown: 0.000999 shows as 0.0010
     if not -4 <= exponent <= 4:
         scale = 10.0**exponent
         return f"({mean / scale:.1f} ± {std / scale:.1f})e{exponent}"
@@ -198,6 +198,21 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
     stability = "stability" if any("stability" in r for r in rows) else "val/robustness_loss"
     paths = {"runs": out / "runs.json", "summary": out / "summary.md"}
     paths["runs"].write_text(json.dumps(rows, indent=2) + "\n")
+    paths["summary"].write_text(summary_markdown(rows, table, keys, stability))
+    if LAMBDA in keys:
+        paths["tradeoff"] = _save_figure(_tradeoff_figure(table, stability), out / "tradeoff.png")
+    scatter = [(r.get("test/acc"), r.get(stability), r.get(LAMBDA)) for r in rows]
+    scatter = [(a, s, label) for a, s, label in scatter if a is not None and s is not None]
+    if scatter:
+        paths["pareto"] = _save_figure(_pareto_figure(scatter, stability), out / "pareto.png")
+    return paths
+
+
+LAMBDA = "model.robustness_weight"
+
+
+def summary_markdown(rows: list[dict[str, Any]], table: list[dict[str, Any]], keys: list[str], stability: str) -> str:
+    """``summary.md``: what stability means here, then a row per setting with mean ± std over its runs."""
     header = [*keys, "runs", *(f"{c} (mean ± std)" for c in COLUMNS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in table:
@@ -206,49 +221,50 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
         lines.append("| " + " | ".join(cells) + " |")
     stability_note = ("median input-mode local Lipschitz estimate (senn-evaluate)" if stability == "stability"
                       else "the exact robustness term on validation (no senn-evaluate results found)")  # fmt: skip
-    paths["summary"].write_text(f"# Sweep summary\n\n{len(rows)} runs. Stability: {stability_note}.\n\n"
-                                + "\n".join(lines) + "\n")  # fmt: skip
+    return f"# Sweep summary\n\n{len(rows)} runs. Stability: {stability_note}.\n\n" + "\n".join(lines) + "\n"
 
-    lam = "model.robustness_weight"
-    if lam in keys:
-        points = sorted((e for e in table if isinstance(e[lam], int | float)), key=lambda e: e[lam])
-        fig, left = plt.subplots(figsize=(5.5, 3.6))
-        x = [e[lam] for e in points]
-        accuracy = [e["test/acc"] for e in points]
-        bars = [_no_nan(e["test/acc std"]) for e in points]
-        left.errorbar(x, accuracy, bars, color="C0", marker="o")
-        _scale(left, "x", x)
-        ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
-        _min_span(left, ends, ACCURACY_SPAN)
-        left.set_xlabel("λ (robustness weight)")
-        left.set_ylabel("test accuracy", color="C0")
-        right = left.twinx()
-        values = [e[stability] for e in points]
-        right.errorbar(x, values, [_no_nan(e[f"{stability} std"]) for e in points], color="C3", marker="s")
-        _scale(right, "y", values)
-        right.set_ylabel(f"{stability} (lower is stabler)", color="C3")
-        fig.tight_layout()
-        paths["tradeoff"] = out / "tradeoff.png"
-        fig.savefig(paths["tradeoff"], dpi=110)
-        plt.close(fig)
 
-    scatter = [(r.get("test/acc"), r.get(stability), r.get(lam)) for r in rows]
-    scatter = [(a, s, label) for a, s, label in scatter if a is not None and s is not None]
-    if scatter:
-        front = sorted((scatter[i] for i in pareto_front([(a, s) for a, s, _ in scatter])), key=lambda p: p[1])
-        fig, ax = plt.subplots(figsize=(5, 3.6))
-        ax.scatter([s for _, s, _ in scatter], [a for a, _, _ in scatter], color="gray", label="runs")
-        ax.plot([s for _, s, _ in front], [a for a, _, _ in front], color="C3", marker="o", label="Pareto front")
-        for a, s, label in front:  # which setting each front point is
-            if label is not None:
-                ax.annotate(f"λ={_fmt(label)}", (s, a), textcoords="offset points", xytext=(4, 4), fontsize=7)
-        _scale(ax, "x", [s for _, s, _ in scatter])
-        _min_span(ax, [a for a, _, _ in scatter], ACCURACY_SPAN)
-        ax.set_xlabel(f"{stability} (lower is stabler)")
-        ax.set_ylabel("test accuracy")
-        ax.legend()
-        fig.tight_layout()
-        paths["pareto"] = out / "pareto.png"
-        fig.savefig(paths["pareto"], dpi=110)
-        plt.close(fig)
-    return paths
+def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
+    """Test accuracy (left axis) and stability (right axis) against λ, with the spread over seeds."""
+    points = sorted((e for e in table if isinstance(e[LAMBDA], int | float)), key=lambda e: e[LAMBDA])
+    fig, left = plt.subplots(figsize=(5.5, 3.6))
+    x = [e[LAMBDA] for e in points]
+    accuracy = [e["test/acc"] for e in points]
+    bars = [_no_nan(e["test/acc std"]) for e in points]
+    left.errorbar(x, accuracy, bars, color="C0", marker="o")
+    _scale(left, "x", x)
+    ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
+    _min_span(left, ends, ACCURACY_SPAN)
+    left.set_xlabel("λ (robustness weight)")
+    left.set_ylabel("test accuracy", color="C0")
+    right = left.twinx()
+    values = [e[stability] for e in points]
+    right.errorbar(x, values, [_no_nan(e[f"{stability} std"]) for e in points], color="C3", marker="s")
+    _scale(right, "y", values)
+    right.set_ylabel(f"{stability} (lower is stabler)", color="C3")
+    fig.tight_layout()
+    return fig
+
+
+def _pareto_figure(scatter: list[tuple[float, float, Any]], stability: str) -> plt.Figure:
+    """Every run's (stability, accuracy), the Pareto front drawn through them and labelled with its λ."""
+    front = sorted((scatter[i] for i in pareto_front([(a, s) for a, s, _ in scatter])), key=lambda p: p[1])
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.scatter([s for _, s, _ in scatter], [a for a, _, _ in scatter], color="gray", label="runs")
+    ax.plot([s for _, s, _ in front], [a for a, _, _ in front], color="C3", marker="o", label="Pareto front")
+    for a, s, label in front:  # which setting each front point is
+        if label is not None:
+            ax.annotate(f"λ={_fmt(label)}", (s, a), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    _scale(ax, "x", [s for _, s, _ in scatter])
+    _min_span(ax, [a for a, _, _ in scatter], ACCURACY_SPAN)
+    ax.set_xlabel(f"{stability} (lower is stabler)")
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _save_figure(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

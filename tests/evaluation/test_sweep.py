@@ -201,6 +201,7 @@ def test_a_mean_and_its_spread_share_one_precision():
     assert mean_std(0.13, 0.01466) == "0.130 ± 0.015"  # the spread to two digits, the mean to the same place
     assert mean_std(0.9912, 0.0026) == "0.9912 ± 0.0026" and mean_std(12.5, 3.2) == "12.5 ± 3.2"
     assert mean_std(9.7e-6, 1.2e-6) == "(9.7 ± 1.2)e-6" and mean_std(0.5, 0.0) == "0.5 ± 0"
+    assert mean_std(0.981, 0.000999999) == "0.9810 ± 0.0010"  # the precision of the spread as shown
 
 
 def test_overrides_are_read_as_hydra_reads_them():
