@@ -51,8 +51,8 @@ def test_bayesian_search(ws, capsys):
 
 @check(first("senn-train experiment=mnist trainer=ddp trainer.devices=2"))
 def test_ddp_matches_one_process(ws, capsys):
-    """Two processes with half the batch each train, log and checkpoint once, and test like one process
-    with the whole batch: the first command's run (up to floating-point summation order)."""
+    """Two processes with half the batch each train, log and checkpoint once, and test like one process with
+    the whole batch (the same preset run here; up to floating-point summation order)."""
     command = first("senn-train experiment=mnist trainer=ddp trainer.devices=2")
     result = ws.run(command, capsys)
     assert result.out.count("senn-train finished") == 1  # rank zero summarises
