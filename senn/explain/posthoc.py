@@ -8,6 +8,7 @@ as they were, with settings scaled to the input: image methods work on square pi
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -102,7 +103,9 @@ def posthoc_explainer(name: str, model: nn.Module, input_shape: tuple[int, ...],
 
     def explain(inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         extra = {"feature_mask": mask.to(inputs.device).expand_as(inputs)} if mask is not None else {}
-        with torch.enable_grad(), eval_mode(model):
+        with torch.enable_grad(), eval_mode(model), warnings.catch_warnings():
+            # a surrogate per example is what a batch asks for: Captum's advice to pass one at a time is noise
+            warnings.filterwarnings("ignore", "You are providing multiple inputs for Lime", UserWarning)
             attributions = method.attribute(own_copy(inputs, gradients), target=target, **{**kwargs, **extra})
         return attributions.detach().to(inputs.dtype)  # Captum's perturbation methods answer in float32
 

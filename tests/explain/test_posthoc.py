@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -81,6 +83,18 @@ def test_explainers_leave_the_callers_input_as_it_was():
     for explainer in explainers:
         explainer(x, target)
         assert not x.requires_grad and torch.equal(x, before)
+
+
+@pytest.mark.parametrize("method", POSTHOC_METHODS)
+def test_a_batch_is_explained_without_warnings(method):
+    """senn-evaluate explains batches: Captum's per-call warnings (requires_grad set for you, one LIME surrogate
+    per example) would print once per batch."""
+    net, x = PlainClassifier(MLPParametrizer(6, 1, 3, hidden_sizes=(8,))), torch.randn(3, 6)
+    options = {"n_samples": 20} if method in ("lime", "kernel_shap") else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        posthoc_explainer(method, net, (6,), **options)(x, torch.tensor([0, 1, 2]))
+    assert [str(w.message) for w in caught] == []
 
 
 def test_image_feature_mask_is_square_patches_shared_by_channels():
