@@ -36,7 +36,7 @@ def classification_task(num_classes: int) -> str:
 
 def num_outputs(num_classes: int) -> int:
     """The outputs a classifier of ``num_classes`` classes has: one logit for two classes, else one per class."""
-    return 1 if classification_task(num_classes) == "binary" else num_classes
+    return 1 if num_classes == 2 else num_classes
 
 
 CLASS_NAMES_ORDER = {"binary": " (binary: the negative class, then the positive one)"}

@@ -7,14 +7,13 @@ import logging
 from pathlib import Path
 
 import hydra
-import matplotlib.pyplot as plt
 from omegaconf import DictConfig
 
 from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 from senn.explain import explain
 from senn.explain.explanation import Explanation
 from senn.explain.inputs import read_inputs, recorded_data
-from senn.explain.plots import plot_explanation
+from senn.explain.plots import plot_explanation, save_figure
 from senn.explain.prototypes import Prototypes, concept_prototypes
 from senn.training import SENNModule, load_checkpoint
 
@@ -63,8 +62,7 @@ def run(cfg: DictConfig) -> Explanation:
     print(explanation.to_text(cfg.top, sources), end="\n\n")
     for i in range(len(sources)):
         fig = plot_explanation(explanation, x, i, prototypes=prototypes, thumbnails=cfg.thumbnails)
-        fig.savefig(out / f"explanation_{i + 1}.png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
+        save_figure(fig, out / f"explanation_{i + 1}.png", dpi=100)
     print(f"{len(sources)} explanation(s): figures explanation_1..{len(sources)}.png and explanations.json in {out}")
     return explanation
 

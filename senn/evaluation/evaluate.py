@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from hydra.utils import instantiate
@@ -28,6 +27,7 @@ from senn.explain.plots import (
     plot_explanation,
     plot_intervention_curve,
     plot_metric_boxes,
+    save_figure,
     save_prototype_figures,
 )
 from senn.explain.posthoc import SENNLogits, concept_layer_explainer, patch_size, posthoc_explainer
@@ -174,12 +174,6 @@ def _on_cpu(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v.cpu() if isinstance(v, torch.Tensor | Explanation) else v for k, v in result.items()}
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Evaluate the SENN at ``cfg.ckpt_path`` (and the post-hoc baselines on ``cfg.baseline_ckpt_path``).
 
@@ -283,23 +277,23 @@ def _figures(methods: dict[str, dict[str, Any]], x: torch.Tensor, prototypes: Pr
              out: Path) -> dict[str, Path]:  # fmt: skip
     """Box plots, example explanations and prototype grids as PNG files; returns caption -> path."""
     figures = {
-        "Faithfulness (higher is better)": _save(
+        "Faithfulness (higher is better)": save_figure(
             plot_metric_boxes({k: v["faithfulness"].numpy() for k, v in methods.items()}, "faithfulness",
                               "Pearson correlation", log=False), out / "faithfulness.png"),
         "Stability: local Lipschitz estimate, input mode (lower is better; the SENN's θ has K entries, post-hoc "
-        "attributions one per input feature: different spaces, see the like-for-like table)": _save(
+        "attributions one per input feature: different spaces, see the like-for-like table)": save_figure(
             plot_metric_boxes({k: v["stability"].numpy() for k, v in methods.items()}, "stability",
                               "local Lipschitz estimate"), out / "stability.png"),
     }  # fmt: skip
     shown = min(cfg.examples_to_plot, len(x))
     senn = methods[SENN_NAME]
     for i in range(shown):
-        figures[_explanation_caption(i)] = _save(
+        figures[_explanation_caption(i)] = save_figure(
             plot_explanation(senn["explanation"], x, i, prototypes=prototypes), out / f"explanation_{i + 1}.png"
         )
     attributions = {k: v["attributions"][:shown] for k, v in methods.items() if "attributions" in v}
     if attributions and shown > 0:
-        figures["Post-hoc attributions of the same examples"] = _save(
+        figures["Post-hoc attributions of the same examples"] = save_figure(
             plot_attributions(x[:shown], attributions), out / "posthoc_examples.png"
         )
     if prototypes is not None:
@@ -327,11 +321,11 @@ def _concept_figures(quality: ConceptQuality, out: Path) -> dict[str, Path]:
     """The learned × true AUC heatmap and the intervention curves."""
     a, i = quality.alignment, quality.interventions
     return {
-        "Concept alignment: held-out AUC of every learned concept for every true concept": _save(
+        "Concept alignment: held-out AUC of every learned concept for every true concept": save_figure(
             plot_concept_alignment(a.auc.numpy(), quality.concept_names, a.matching.tolist(), quality.learned_names),
             out / "concept_alignment.png",
         ),
-        "Interventions: task accuracy as true concept values are set": _save(
+        "Interventions: task accuracy as true concept values are set": save_figure(
             plot_intervention_curve(
                 {"random order": i.random.numpy(), "most uncertain first": i.uncertain_first.numpy()}
             ),

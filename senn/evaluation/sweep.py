@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from senn.config import compose_config
 from senn.evaluation.wandb_offline import read_offline_run
+from senn.explain.plots import save_figure
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
 COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
@@ -190,6 +191,10 @@ def _min_span(ax: plt.Axes, values: Sequence[float], span: float) -> None:
     ax.set_ylim(middle - half, middle + half)
 
 
+LAMBDA = "model.robustness_weight"
+"""The swept key the trade-off figure puts on its x axis."""
+
+
 def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path]:
     """``runs.json``, ``summary.md`` and the trade-off figures in ``out``; returns their paths."""
     out = Path(out)
@@ -200,15 +205,12 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
     paths["runs"].write_text(json.dumps(rows, indent=2) + "\n")
     paths["summary"].write_text(summary_markdown(rows, table, keys, stability))
     if LAMBDA in keys:
-        paths["tradeoff"] = _save_figure(_tradeoff_figure(table, stability), out / "tradeoff.png")
+        paths["tradeoff"] = save_figure(_tradeoff_figure(table, stability), out / "tradeoff.png")
     scatter = [(r.get("test/acc"), r.get(stability), r.get(LAMBDA)) for r in rows]
     scatter = [(a, s, label) for a, s, label in scatter if a is not None and s is not None]
     if scatter:
-        paths["pareto"] = _save_figure(_pareto_figure(scatter, stability), out / "pareto.png")
+        paths["pareto"] = save_figure(_pareto_figure(scatter, stability), out / "pareto.png")
     return paths
-
-
-LAMBDA = "model.robustness_weight"
 
 
 def summary_markdown(rows: list[dict[str, Any]], table: list[dict[str, Any]], keys: list[str], stability: str) -> str:
@@ -262,9 +264,3 @@ def _pareto_figure(scatter: list[tuple[float, float, Any]], stability: str) -> p
     ax.legend()
     fig.tight_layout()
     return fig
-
-
-def _save_figure(fig: plt.Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

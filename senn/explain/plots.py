@@ -199,20 +199,20 @@ def plot_prototypes(prototypes: Prototypes, concepts: Sequence[int] | None = Non
     return fig
 
 
+def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Write ``fig`` as a PNG cropped to what it draws, close it (figures hold memory until closed), return
+    the path."""
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
 def save_prototype_figures(prototypes: Prototypes, directory: str | Path) -> list[Path]:
     """``prototypes.png`` with every concept, and ``concept_<k>.png`` per concept; return the paths."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, rows in [
-        ("prototypes", None),
-        *[(f"concept_{j + 1}", [j]) for j in range(len(prototypes.by_activation))],
-    ]:
-        fig = plot_prototypes(prototypes, rows)
-        fig.savefig(directory / f"{name}.png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(directory / f"{name}.png")
-    return paths
+    figures = [("prototypes", None), *[(f"concept_{j + 1}", [j]) for j in range(len(prototypes.by_activation))]]
+    return [save_figure(plot_prototypes(prototypes, rows), directory / f"{name}.png") for name, rows in figures]
 
 
 def plot_metric_boxes(values: Mapping[str, np.ndarray], title: str, ylabel: str, log: bool = True) -> plt.Figure:

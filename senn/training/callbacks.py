@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import WandbLogger
 
 from senn.data.base import SplitDataModule
 from senn.explain import explain
-from senn.explain.plots import plot_explanation, plot_prototypes
+from senn.explain.plots import plot_explanation, plot_prototypes, save_figure
 from senn.explain.prototypes import concept_prototypes
 from senn.training.module import SENNModule
 
@@ -67,11 +66,7 @@ class ExplanationLogger(pl.Callback):
                    for i in range(len(shown))}  # fmt: skip
         if prototypes is not None:
             figures["prototypes"] = plot_prototypes(prototypes)
-        paths = []
-        for name, fig in figures.items():
-            fig.savefig(directory / f"{name}.png", dpi=90, bbox_inches="tight")
-            plt.close(fig)
-            paths.append(directory / f"{name}.png")
+        paths = [save_figure(fig, directory / f"{name}.png", dpi=90) for name, fig in figures.items()]
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
                 logger.log_image("explanations", [str(p) for p in paths], step=trainer.global_step,
