@@ -34,9 +34,10 @@ test-gpu: install  ## CUDA tests and CPU-against-CUDA comparisons, then GPU trai
 	else echo "test-gpu: no CUDA GPU here: the CUDA halves above were skipped, and the GPU training throughput" \
 	  "(samples/s of the mnist preset with none, projection and exact) is measured on a GPU machine"; fi
 
-lint: install
+lint: install  ## ruff, then the import contracts of pyproject.toml (layers, no cycles)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -1,8 +1,8 @@
 """Concept quality on data with known concepts: SENN variants, a concept bottleneck, a plain network, a random floor.
 
-Trains every row's preset per data setting and seed with ``senn.training.train`` (the code behind
+Trains every row's preset per data setting and seed with ``senn.runs.train`` (the code behind
 ``senn-train``), scores the best checkpoint's concepts on the test split with
-:func:`senn.evaluation.concepts.concept_quality` (plus the input-mode stability median over 100 test
+:func:`senn.evaluation.concept_quality.concept_quality` (plus the input-mode stability median over 100 test
 inputs), and writes ``experiments/results/concepts.{json,md}`` and a prototype figure per row (seed 0,
 shapes). Finished runs are kept under ``outputs/concepts/`` and not redone, so an interrupted run resumes.
 
@@ -35,7 +35,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from senn.config import config_dir
-from senn.evaluation.concepts import concept_quality
+from senn.evaluation.concept_quality import concept_quality
 from senn.evaluation.evaluate import matched_names
 from senn.metrics import local_lipschitz, senn_explainer
 
@@ -132,7 +132,8 @@ def run(setting: str, row: str, seed: int) -> dict[str, Any]:
     cached = out / "concepts.json"
     if cached.exists():
         return json.loads(cached.read_text())
-    from senn.training import load_checkpoint, train
+    from senn.checkpoints import load_checkpoint
+    from senn.runs import train
 
     cfg = compose_cfg(setting, "anchor" if row == "random" else row, seed, out)
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Test accuracy of the paper-settings presets, next to the published figures.
 
-Trains each ``experiment=`` preset with ``senn.training.train`` (the code behind ``senn-train``),
+Trains each ``experiment=`` preset with ``senn.runs.train`` (the code behind ``senn-train``),
 for the given seeds (runs kept under ``outputs/<name>/``), and writes ``experiments/results/paper_accuracy.{json,md}``.
 
 Usage::
@@ -21,7 +21,7 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 
 from senn.config import config_dir
-from senn.training import train
+from senn.runs import train
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PUBLISHED = {  # reference §5: paper / 2020 reproduction, test accuracy in %

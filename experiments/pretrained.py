@@ -7,8 +7,8 @@ hydra.run.dir=runs/mnist``)::
 
 For each run: the best checkpoint (its ``metrics.json``) stripped to weights, hyperparameters and the
 data config (``data_dir`` unset so that it resolves on the user's machine), plus a record of the
-training command, seed, epoch and test accuracy; written to ``senn/zoo/<name>.ckpt`` with the
-records in ``senn/zoo/registry.json``.
+training command, seed, epoch and test accuracy; written to ``senn/checkpoints/pretrained/<name>.ckpt`` with the
+records in ``senn/checkpoints/pretrained/registry.json``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import torch
 import yaml
 from hydra.utils import instantiate
 
-from senn.training.checkpoint import AtomicCheckpointIO
-from senn.zoo import FOLDER
+from senn.checkpoints import AtomicCheckpointIO
+from senn.checkpoints.zoo import FOLDER
 
 
 def strip(run: Path, name: str) -> dict:

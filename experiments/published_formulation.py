@@ -28,7 +28,8 @@ from hydra import compose, initialize_config_dir
 from senn.config import config_dir
 from senn.losses import published_robustness_loss
 from senn.models import SENNOutput
-from senn.training import SENNModule, train
+from senn.runs import train
+from senn.training import SENNModule
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = {  # name: (target, reduction); "senn" is SENNModule itself

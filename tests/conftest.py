@@ -25,7 +25,7 @@ from senn.models import (
     MLPParametrizer,
     SumAggregator,
 )
-from senn.training import train
+from senn.runs import train
 
 REPO = Path(__file__).resolve().parents[1]
 

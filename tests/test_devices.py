@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 
+from senn.checkpoints import load_checkpoint
 from senn.explain import explain
 from senn.explain.posthoc import SENNLogits, posthoc_explainer
 from senn.explain.prototypes import concept_prototypes
 from senn.metrics import concept_faithfulness, local_lipschitz, senn_explainer
 from senn.models import SENN, ConvConceptizer, LeNetParametrizer, SumAggregator
-from senn.training import load_checkpoint, train
+from senn.runs import train
 from tests.conftest import SMALL, compose_train, make_model
 
 NO_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here: runs on a GPU machine")

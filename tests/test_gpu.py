@@ -17,9 +17,9 @@ import pytorch_lightning as pl
 import torch
 
 from senn.losses import robustness_loss
-from senn.training import train
+from senn.runs import train
 from tests.conftest import SMALL, compose_train, make_model, run_command
-from tests.training.test_reliability import interrupted, weights
+from tests.runs.test_reliability import interrupted, weights
 
 pytestmark = pytest.mark.gpu
 

@@ -1,5 +1,5 @@
-"""The Hydra plugin shell of senn's Optuna sweeper (Hydra loads sweepers only from ``hydra_plugins``); the
-search itself is :mod:`senn.training.search`. Selected by ``hydra/sweeper=senn_optuna``."""
+"""senn's Optuna sweeper, selected by ``hydra/sweeper=senn_optuna``: this Hydra plugin shell (Hydra loads
+sweepers only from ``hydra_plugins``) and the search itself in :mod:`.search`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from omegaconf import DictConfig
 
 
 class OptunaSweeper(Sweeper):
-    """Hydra's ``Sweeper`` around :class:`senn.training.search.OptunaSearch`; keyword arguments are its own."""
+    """Hydra's ``Sweeper`` around :class:`.search.OptunaSearch`; keyword arguments are its own."""
 
     def __init__(self, **settings: Any) -> None:
-        from senn.training.search import OptunaSearch  # imported on use: plugin discovery stays light
+        from hydra_plugins.senn_optuna_sweeper.search import OptunaSearch  # on use: plugin discovery stays light
 
         self.search = OptunaSearch(**settings)
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from senn.checkpoints import load_checkpoint
 from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 from senn.explain import explain
 from senn.explain.explanation import Explanation
 from senn.explain.inputs import read_inputs, recorded_data
 from senn.explain.plots import plot_explanation, save_figure
 from senn.explain.prototypes import Prototypes, concept_prototypes
-from senn.training import SENNModule, load_checkpoint
+from senn.training import SENNModule
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from senn.checkpoints.naming import name_concepts
 from senn.cli import exit_on_user_errors
-from senn.training.naming import name_concepts
 
 
 def main(argv: list[str] | None = None) -> None:

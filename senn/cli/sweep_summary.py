@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from senn.evaluation.sweep import collect_runs, evaluate_runs, write_summary
+from senn.runs.sweep import collect_runs, evaluate_runs, write_summary
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""``senn-train``: Hydra entry point around :func:`senn.training.train`."""
+"""``senn-train``: Hydra entry point around :func:`senn.runs.train`."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def run(cfg: DictConfig) -> float | tuple[float, ...]:
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
     from senn.data import DataError, DataNotFoundError
-    from senn.training import train  # imported here so that `--help` stays fast
-    from senn.training.validation import ConfigError
+    from senn.runs import train  # imported here so that `--help` stays fast
+    from senn.runs.validation import ConfigError
 
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN  # a sweep records a failed job and goes on
     errors = () if multirun else (ConfigError, DataError, DataNotFoundError)  # the user can fix these: say how

@@ -11,8 +11,8 @@ from senn.data.base import (
 from senn.data.breast_cancer import BreastCancerDataModule
 from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
-from senn.data.concepts import ConceptDataModule
 from senn.data.csv import CSVDataModule
+from senn.data.generated import ConceptDataModule
 from senn.data.image_folder import ImageFolderDataModule
 from senn.data.mnist import MNISTDataModule
 from senn.data.shapes import ShapesDataModule

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from senn.data.concepts import ConceptDataModule, Generated
+from senn.data.generated import ConceptDataModule, Generated
 
 SHAPES = ("square", "ellipse", "heart")
 SCALES = torch.linspace(0.5, 1.0, 6)
@@ -112,7 +112,7 @@ class ShapesDataModule(ConceptDataModule):
         dependency: probability that c3, c4 copy c1, c2 (0: independent concepts).
         num_train: rows generated for training and validation.
         num_test: test rows.
-        **kwargs: :class:`~senn.data.concepts.ConceptDataModule` arguments.
+        **kwargs: :class:`~senn.data.generated.ConceptDataModule` arguments.
     """
 
     concept_names = ("square or ellipse", "small", "rotated < half period", "left", "top")

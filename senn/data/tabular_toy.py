@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from senn.data.concepts import ConceptDataModule, Generated
+from senn.data.generated import ConceptDataModule, Generated
 
 
 class TabularToyDataModule(ConceptDataModule):
@@ -19,7 +19,7 @@ class TabularToyDataModule(ConceptDataModule):
         num_train: rows generated for training and validation (2,000 by default).
         num_test: test rows (1,000 by default).
         standardize: scale the features to zero mean and unit variance on the training split.
-        **kwargs: :class:`~senn.data.concepts.ConceptDataModule` arguments.
+        **kwargs: :class:`~senn.data.generated.ConceptDataModule` arguments.
     """
 
     concept_names = ("x > 0", "y > 0", "z > 0")

@@ -17,8 +17,9 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from senn.checkpoints import load_checkpoint
 from senn.data.base import SplitDataModule
-from senn.evaluation.concepts import ConceptQuality, concept_quality
+from senn.evaluation.concept_quality import ConceptQuality, concept_quality
 from senn.evaluation.report import write_report
 from senn.explain import Explanation, explain
 from senn.explain.plots import (
@@ -45,7 +46,7 @@ from senn.metrics import (
 from senn.models import IdentityConceptizer
 from senn.models.utils import resolve_device
 from senn.tasks import explained_output, predict, towards_classes
-from senn.training import PlainModule, SENNModule, load_checkpoint
+from senn.training import PlainModule, SENNModule
 
 SENN_NAME = "senn"
 

@@ -1,6 +1,7 @@
 """Explanation-quality metrics (faithfulness, stability) and concept-quality metrics against ground truth."""
 
-from senn.metrics.concepts import (
+from senn.metrics.faithfulness import concept_faithfulness, feature_faithfulness, pearson
+from senn.metrics.ground_truth import (
     ConceptAlignment,
     DCIScores,
     concept_alignment,
@@ -9,7 +10,6 @@ from senn.metrics.concepts import (
     niche_impurity,
     oracle_impurity,
 )
-from senn.metrics.faithfulness import concept_faithfulness, feature_faithfulness, pearson
 from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_values
 from senn.metrics.stability import (
     Explainer,

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from senn.interventions import replace_concepts
 from senn.metrics.probes import Array, as_matrix, check_binary
+from senn.models.intervene import replace_concepts
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 from senn.tasks import predict
 
@@ -80,7 +80,7 @@ def intervention_curve(
         labels: task labels (B,).
         true: true concepts (B, M) in {0, 1}.
         matching: (M,) the learned concept standing for each true concept (e.g.
-            :attr:`~senn.metrics.concepts.ConceptAlignment.matching`, or ``range(M)`` for supervised ones).
+            :attr:`~senn.metrics.ground_truth.ConceptAlignment.matching`, or ``range(M)`` for supervised ones).
         values: (M, 2) the learned value of each true concept's state 0 and 1 (:func:`intervention_values`).
         num_orders: random orders averaged.
         seed: seed of the random orders.

@@ -33,7 +33,7 @@ class ClassifierModule(pl.LightningModule):
 
     Subclasses build ``self.model`` (with ``task`` and ``num_classes`` attributes), then call
     :meth:`_init_metrics`. The checkpoint records the module class and the data config that
-    :func:`senn.training.train` sets as ``data_config``, so evaluation can rebuild both.
+    :func:`senn.runs.train` sets as ``data_config``, so evaluation can rebuild both.
     """
 
     data_config: dict[str, Any] | None = None

@@ -8,7 +8,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from senn.interventions import replace_concepts
 from senn.losses import (
     ESTIMATORS,
     classification_loss,
@@ -19,6 +18,7 @@ from senn.losses import (
 )
 from senn.models import SENN, SENNOutput, SumAggregator
 from senn.models.conceptizers import concepts_are_probabilities
+from senn.models.intervene import replace_concepts
 from senn.training.base import ClassifierModule, ComponentSpec, build, plain
 
 

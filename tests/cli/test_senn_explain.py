@@ -13,7 +13,7 @@ from PIL import Image
 from senn.cli.explain import run
 from senn.config import config_dir
 from senn.data import CSVDataModule
-from senn.training import train
+from senn.runs import train
 from tests.conftest import compose_train, run_command
 from tests.data.test_csv import wine_frame
 
@@ -55,7 +55,7 @@ def test_raw_rows_explain_as_their_test_split_rows(wine_model, tmp_path):
 
 
 def test_senn_explain_prints_text_and_one_line_errors(wine_model, tmp_path, capsys):
-    """(The installed script itself runs in tests/test_readme.py, on the pretrained MNIST model.)"""
+    """(The installed script itself runs in tests/readme/test_commands.py, on the pretrained MNIST model.)"""
     common = ["senn-explain", f"ckpt_path={wine_model[0]}", f"hydra.run.dir={tmp_path / 'run'}"]
     text = run_command([*common, "input=0", "target=class_2", "top=3"], tmp_path, capsys)
     assert text.code == 0, text.err
@@ -81,7 +81,7 @@ def test_image_files_are_normalised_like_the_training_data(tmp_path):
               "trainer.max_epochs=1", f"output_dir={tmp_path}", *QUICK]  # fmt: skip
     train(compose_train(shapes))
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
-    from senn.training import load_checkpoint
+    from senn.checkpoints import load_checkpoint
 
     module = load_checkpoint(ckpt)
     from senn.explain.inputs import read_inputs

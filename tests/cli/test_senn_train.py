@@ -1,5 +1,5 @@
 """`senn-train` end to end, from another directory, with wandb offline (the installed script itself runs in
-tests/test_readme.py's trainer=ddp command)."""
+tests/readme/test_sweeps.py's trainer=ddp command)."""
 
 from __future__ import annotations
 

@@ -9,11 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
+from senn.checkpoints import load_checkpoint
 from senn.data import DataError, ImageFolderDataModule
 from senn.data.image_folder import _LazySplits
 from senn.evaluation import evaluate
 from senn.explain.inputs import read_inputs
-from senn.training import load_checkpoint, train
+from senn.runs import train
 from tests.conftest import compose_train
 from tests.evaluation.conftest import FAST, evaluate_cfg
 

@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 
 from senn.config import config_dir
 from senn.evaluation import evaluate
-from senn.training import train
+from senn.runs import train
 
 DATA = ["data=synthetic", "data.input_shape=[1,14,14]", "data.num_classes=3", "data.num_samples=300",
         "data.batch_size=50"]  # fmt: skip

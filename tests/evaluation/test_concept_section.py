@@ -5,8 +5,8 @@ from __future__ import annotations
 from hydra.utils import instantiate
 
 import senn
+from senn.checkpoints import load_checkpoint
 from senn.evaluation import evaluate
-from senn.training import load_checkpoint
 from tests.evaluation.conftest import FAST, evaluate_cfg, train_checkpoint
 
 SHAPES = ["experiment=shapes_supervised", "data.image_size=16", "data.num_train=300", "data.num_test=300",

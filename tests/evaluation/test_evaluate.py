@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 
+from senn.checkpoints import load_checkpoint
 from senn.evaluation import evaluate
 from senn.evaluation.evaluate import CONCEPT_SPACE, INPUT_SPACE
 from senn.explain import explain
 from senn.explain.posthoc import POSTHOC_METHODS
 from senn.metrics import concept_faithfulness
-from senn.training import load_checkpoint
 from tests.evaluation.browser import needs_browser, render
 from tests.evaluation.conftest import FAST, evaluate_cfg
 from tests.test_devices import DEVICES

@@ -17,8 +17,9 @@ import torch
 from hydra.utils import instantiate
 
 import senn
-from senn.training import PlainModule, load_checkpoint
-from senn.zoo import available
+from senn.checkpoints import load_checkpoint
+from senn.checkpoints.zoo import available
+from senn.training import PlainModule
 from tests.conftest import REPO, run_command, shared_data_dir
 from tests.readme import test_sweeps
 from tests.readme.workspace import (

@@ -9,8 +9,9 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
-from senn.evaluation.concepts import concept_quality
-from senn.training import load_checkpoint, train
+from senn.checkpoints import load_checkpoint
+from senn.evaluation.concept_quality import concept_quality
+from senn.runs import train
 from tests.conftest import compose_train
 
 SMALL = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000",

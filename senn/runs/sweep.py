@@ -20,8 +20,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from senn.config import compose_config
-from senn.evaluation.wandb_offline import read_offline_run
+from senn.evaluation import evaluate
 from senn.explain.plots import save_figure
+from senn.runs.wandb_offline import read_offline_run
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
 COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
@@ -86,8 +87,6 @@ def evaluate_runs(
 ) -> None:
     """Run the SENN part of ``senn-evaluate`` on each run's best checkpoint, into ``<run>/<evaluation>``
     (skipping runs evaluated there already)."""
-    from senn.evaluation import evaluate
-
     for row in rows:
         if "stability" in row or not row.get("best_checkpoint"):
             continue

@@ -8,8 +8,9 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from senn.checkpoints import load_checkpoint
 from senn.data import SyntheticDataModule
-from senn.training import PlainModule, SENNModule, load_checkpoint
+from senn.training import PlainModule, SENNModule
 
 CONCEPTIZER = {"_target_": "senn.models.MLPConceptizer", "in_features": 6, "num_concepts": 3, "hidden_sizes": [8]}
 PARAMETRIZER = {"_target_": "senn.models.MLPParametrizer", "in_features": 6, "num_concepts": 3, "num_classes": 3}

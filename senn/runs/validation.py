@@ -23,8 +23,8 @@ from senn.data import DataError, DataNotFoundError, SplitDataModule
 from senn.losses import ESTIMATORS
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
+from senn.runs.sizes import check_compatible, fill_from_data
 from senn.tasks import TASKS, is_classification
-from senn.training.sizes import check_compatible, fill_from_data
 
 Rule = tuple[Callable[[Any], bool], str]
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ RULES: dict[str, Rule] = {
 
 
 DATA_KEYS = ("num_concepts", "num_classes", "in_features", "in_channels", "image_size", "task")
-"""Keys that may be null in a config: :func:`~senn.training.sizes.fill_from_data` sets them from the data."""
+"""Keys that may be null in a config: :func:`~senn.runs.sizes.fill_from_data` sets them from the data."""
 
 
 def _strategies() -> list[str]:
@@ -158,7 +158,7 @@ def validate_config(cfg: DictConfig) -> SplitDataModule:
     determines; return the data module it built (training uses it, so a table is read once).
 
     Model sizes and names the config leaves null are set from the data module, in place (see
-    :func:`~senn.training.sizes.fill_from_data`; the settings made are logged). Reads no data
+    :func:`~senn.runs.sizes.fill_from_data`; the settings made are logged). Reads no data
     (except a user's table, whose columns are its shape, and whose problems are reported as a
     :class:`~senn.data.csv.DataError`) and allocates no weights: the model is dry-run on the
     ``meta`` device.

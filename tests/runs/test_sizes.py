@@ -7,11 +7,12 @@ import json
 import matplotlib.pyplot as plt
 import pytest
 
+from senn.checkpoints import load_checkpoint
 from senn.data.preprocessing import TablePreprocessor
 from senn.explain import explain
 from senn.explain.plots import plot_explanation
-from senn.training import load_checkpoint, train
-from senn.training.validation import ConfigError, validate_config
+from senn.runs import train
+from senn.runs.validation import ConfigError, validate_config
 from tests.conftest import compose_train
 from tests.data.test_csv import wine_frame
 

@@ -11,8 +11,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from senn.config import config_dir
-from senn.training import PlainModule, SENNModule, check_compatible
-from senn.training.validation import validate_config
+from senn.runs import check_compatible
+from senn.runs.validation import validate_config
+from senn.training import PlainModule, SENNModule
 from tests.conftest import compose_train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))

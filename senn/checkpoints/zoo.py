@@ -1,4 +1,4 @@
-"""The model zoo: trained checkpoints of the paper's presets, shipped with the package: ``senn.pretrained("mnist")``.
+"""The model zoo: trained checkpoints of the paper's presets, shipped in ``pretrained/``: ``senn.pretrained("mnist")``.
 
 Every command takes them as ``ckpt_path=pretrained:<name>``. Each file holds the weights, the
 hyperparameters, the data config (``data_dir`` unset: ``$SENN_DATA_DIR`` or ``./data`` at load time)
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FOLDER = Path(__file__).resolve().parent
+FOLDER = Path(__file__).resolve().parent / "pretrained"
 PREFIX = "pretrained:"
 
 
@@ -29,11 +29,3 @@ def pretrained_path(name: str) -> Path:
     if name not in models:
         raise FileNotFoundError(f"no pretrained model {name!r}; there are {sorted(models)} (pretrained:<name>)")
     return FOLDER / f"{name}.ckpt"
-
-
-def pretrained(name: str, device: str = "cpu") -> Any:
-    """The shipped model ``name`` (e.g. ``"mnist"``) on ``device``, loaded like
-    :func:`senn.training.load_checkpoint`."""
-    from senn.training import load_checkpoint
-
-    return load_checkpoint(pretrained_path(name), device=device)

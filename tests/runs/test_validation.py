@@ -10,8 +10,8 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from senn.config import config_dir
-from senn.training import train
-from senn.training.validation import ConfigError, validate_config
+from senn.runs import train
+from senn.runs.validation import ConfigError, validate_config
 
 
 def compose_train(overrides: list[str], tmp_path):

@@ -1,5 +1,5 @@
 """The Optuna search's pieces: search dimensions from Hydra's grammar, storage, and what counts as a result.
-(The search end to end, resumed and in parallel: tests/evaluation/test_sweep.py.)"""
+(The search end to end, resumed and in parallel: tests/runs/test_sweep.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn, JobStatus
 
-from senn.training.search import OptunaSearch, distribution, storage, trial_values
+from hydra_plugins.senn_optuna_sweeper.search import OptunaSearch, distribution, storage, trial_values
 
 
 def parse(text: str):

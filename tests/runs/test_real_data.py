@@ -8,10 +8,10 @@ import json
 
 import pytest
 
+from senn.checkpoints.zoo import available
 from senn.evaluation import evaluate
 from senn.explain.posthoc import POSTHOC_METHODS
-from senn.training import train
-from senn.zoo import available
+from senn.runs import train
 from tests.conftest import compose_train, shared_data_dir
 from tests.evaluation.conftest import evaluate_cfg
 

@@ -1,22 +1,18 @@
-"""Checkpoints: safe loading (tensors and plain containers only, no pickled code runs) and atomic saving."""
+"""Loading checkpoints safely: tensors and plain containers only, no pickled code runs."""
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import torch
-from pytorch_lightning.plugins import TorchCheckpointIO
 
+from senn.checkpoints.zoo import PREFIX, pretrained_path
 from senn.models.utils import resolve_device
 from senn.training.base import ClassifierModule
 from senn.training.module import SENNModule
 from senn.training.plain import PlainModule
-from senn.zoo import PREFIX, pretrained_path
 
 MODULES: dict[str, type[ClassifierModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
 
@@ -25,7 +21,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Cla
     """Rebuild the module a ``senn-train`` checkpoint holds, on ``device`` (``"auto"``: a CUDA GPU where
     there is one), in eval mode, with ``weights_only=True`` loading.
 
-    ``path`` may name a model shipped with senn as ``pretrained:<name>`` (see :mod:`senn.zoo`).
+    ``path`` may name a model shipped with senn as ``pretrained:<name>`` (see :mod:`senn.checkpoints.zoo`).
 
     The module class comes from the checkpoint's ``senn`` record (or, for checkpoints without one,
     from its hyperparameters); the data config it was trained on is restored as ``data_config``, a
@@ -92,28 +88,6 @@ def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor])
     )
 
 
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Checkpoint writes that a crash can never leave half-done: write a temporary file in the same
-    folder, flush it to disk, then rename it over the target (atomic on POSIX file systems)."""
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
-        """Write ``checkpoint`` to ``path`` atomically."""
-        if storage_options is not None:
-            raise TypeError("AtomicCheckpointIO takes no storage_options")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself survives a power cut
-        finally:
-            os.close(directory)
+def pretrained(name: str, device: str = "cpu") -> ClassifierModule:
+    """The model shipped with senn as ``name`` (e.g. ``"mnist"``; see :mod:`senn.checkpoints.zoo`) on ``device``."""
+    return load_checkpoint(pretrained_path(name), device=device)

@@ -17,12 +17,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from senn.runs.record import run_summary, stop_reason
+from senn.runs.resume import resume_path
+from senn.runs.sizes import check_compatible
+from senn.runs.validation import validate_config
 from senn.training.base import ClassifierModule
-from senn.training.checkpointing import resume_path
 from senn.training.history import MetricHistory
-from senn.training.sizes import check_compatible
-from senn.training.summary import run_summary, stop_reason
-from senn.training.validation import validate_config
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,8 @@ import pytest
 import torch
 
 import senn
+from senn.checkpoints import load_checkpoint, name_concepts
 from senn.cli.name_concepts import main
-from senn.training import load_checkpoint
-from senn.training.naming import name_concepts
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import torch
 from hydra.utils import instantiate
 
 import senn
-from senn.training import load_checkpoint
-from senn.zoo import available
+from senn.checkpoints import load_checkpoint
+from senn.checkpoints.zoo import available
 from tests.conftest import shared_data_dir
 
 NAMES = ["mnist", "compas", "breast_cancer"]

@@ -19,10 +19,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from senn.checkpoints import AtomicCheckpointIO, load_checkpoint
 from senn.config import config_dir
-from senn.training import load_checkpoint, train
-from senn.training.checkpoint import AtomicCheckpointIO
-from senn.training.train import wandb_reachable_or_offline
+from senn.runs import train
+from senn.runs.train import wandb_reachable_or_offline
 from tests.conftest import SMALL, run_command
 
 RUN = [*SMALL, "trainer.max_epochs=3", "logger=csv", "callbacks.early_stopping.patience=100"]

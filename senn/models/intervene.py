@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from senn.models import SENNOutput
+from senn.models.senn import SENNOutput
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
 
 

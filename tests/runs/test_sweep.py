@@ -18,8 +18,8 @@ import pytorch_lightning as pl
 import yaml
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.evaluation.sweep import _row, _scale, collect_runs, mean_std, pareto_front, write_summary
-from senn.evaluation.wandb_offline import read_offline_run
+from senn.runs.sweep import _row, _scale, collect_runs, mean_std, pareto_front, write_summary
+from senn.runs.wandb_offline import read_offline_run
 from tests.conftest import REPO, SMALL, run_command
 
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
@@ -166,7 +166,7 @@ class Rendezvous(pl.Callback):
 def test_local_launcher_runs_search_trials_in_parallel_processes(tmp_path, capsys, monkeypatch):
     """n_jobs=2 through the submitit launcher (hydra/launcher=local, the code path of hydra/launcher=slurm): each
     trial of the batch is a submitit job of its own, and the two run at the same time: each waits for the other
-    to start training (failed trials: tests/training/test_search.py)."""
+    to start training (failed trials: tests/optuna_sweeper/test_search.py)."""
     sweep, met = tmp_path / "parallel", tmp_path / "met"
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # the jobs' processes import the rendezvous from here
     rendezvous = [f"+callbacks.rendezvous._target_={__name__}.Rendezvous", f"+callbacks.rendezvous.folder={met}"]

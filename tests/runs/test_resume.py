@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
-from senn.training import train
-from senn.training.validation import ConfigError
+from senn.runs import train
+from senn.runs.validation import ConfigError
 from tests.conftest import SMALL, compose_train
 
 

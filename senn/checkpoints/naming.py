@@ -7,8 +7,9 @@ from pathlib import Path
 
 import torch
 
-from senn.training.checkpoint import AtomicCheckpointIO, load_checkpoint
-from senn.zoo import PREFIX, pretrained_path
+from senn.checkpoints.loading import load_checkpoint
+from senn.checkpoints.saving import AtomicCheckpointIO
+from senn.checkpoints.zoo import PREFIX, pretrained_path
 
 
 def name_concepts(ckpt_path: str | Path, names: Sequence[str], output: str | Path | None = None) -> Path:
