@@ -35,8 +35,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from senn.config import config_dir
-from senn.evaluation.concept_quality import concept_quality
-from senn.evaluation.evaluate import matched_names
+from senn.evaluation.concept_quality import DCI_SCORES, concept_quality
 from senn.metrics import local_lipschitz, senn_explainer
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -112,7 +111,7 @@ def compose_cfg(setting: str, row: str, seed: int, out: Path):
 
 def stability_median(module: torch.nn.Module, x: torch.Tensor, seed: int) -> float:
     """Median input-mode local Lipschitz estimate of the SENN's explanation (senn-evaluate's ball and budget;
-    unnormalised, as the recorded results were measured)."""
+    unnormalized, as the recorded results were measured)."""
     explanation_of = senn_explainer(module)
     with torch.no_grad():
         logits = module.model(x).logits
@@ -151,9 +150,9 @@ def run(setting: str, row: str, seed: int) -> dict[str, Any]:
         result["task_accuracy"] = metrics["test/acc"]
     else:
         quality = concept_quality(module, datamodule, seed=seed)
-        summary = quality.summary()
+        summary = quality.to_dict()
         result.update({k: v for k, v in summary.items() if not isinstance(v, list | dict)})
-        result.update({f"dci_{k}": v for k, v in summary["dci"].items()})
+        result.update({f"dci_{k}": summary["dci"][k] for k in DCI_SCORES})
         result["matched_auc"] = summary["matched_auc"]
         result["intervention_random"] = summary["intervention_random"]
         result["intervention_all"] = summary["intervention_random"][-1]
@@ -177,7 +176,7 @@ def save_prototypes(module, datamodule, quality, folder: Path) -> None:
     from senn.explain.prototypes import concept_prototypes
 
     prototypes = concept_prototypes(module.model, datamodule.splits["test"][0][:1000], k=8, feature_vis_steps=0)
-    save_prototype_figures(replace(prototypes, concept_names=matched_names(quality)), folder)
+    save_prototype_figures(replace(prototypes, concept_names=quality.matched_names()), folder)
 
 
 def table(results: list[dict[str, Any]], setting: str) -> list[str]:
@@ -238,7 +237,7 @@ def main() -> None:
         f"{(time.perf_counter() - start) / 60:.0f} min, runs found in `outputs/concepts/` reused). Test split; "
         "mean ± std over seeds, `(n = 1)` where only one seed ran. Columns: task accuracy; mean matched AUC of "
         "the learned concepts for the true ones; oracle and niche impurity; DCI disentanglement (against the "
-        "generative factors); completeness score; normalised area under the random-order intervention curve and "
+        "generative factors); completeness score; normalized area under the random-order intervention curve and "
         "the accuracy with every true concept set; median input-mode local Lipschitz estimate over 100 test inputs "
         "(ε = 1, 20 samples).",
     ]

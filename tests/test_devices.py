@@ -22,7 +22,7 @@ DEVICES = ["cpu", CUDA]
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_prototypes_traversals_and_feature_visualisation(device):
+def test_prototypes_traversals_and_feature_visualization(device):
     torch.manual_seed(0)
     model = SENN(ConvConceptizer(1, 12, 4, channels=(3, 5), kernel_size=3),
                  LeNetParametrizer(1, 12, 4, 3, channels=(3, 5), kernel_size=3, hidden_size=8), SumAggregator(3),
@@ -30,7 +30,7 @@ def test_prototypes_traversals_and_feature_visualisation(device):
     x = torch.randn(6, 1, 12, 12)
     prototypes = concept_prototypes(model, x, k=2, traversal_steps=3, feature_vis_steps=2)  # x stays on the CPU
     assert prototypes.traversals.shape == (4, 3, 1, 12, 12) and prototypes.traversals.device.type == "cpu"
-    assert prototypes.feature_visualisations.shape == (4, 1, 12, 12)
+    assert prototypes.feature_visualizations.shape == (4, 1, 12, 12)
     assert torch.equal(prototypes.activation_images[0, 0], x[prototypes.by_activation[0, 0]])
 
 

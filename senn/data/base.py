@@ -173,7 +173,7 @@ class InMemoryDataModule(SplitDataModule):
     """Names of the classes in label order (for binary tasks: the negative, then the positive class)."""
     pixel_mean: Sequence[float] | None = None
     """Image data: the per-channel mean subtracted from [0, 1] pixels (None: none), so image files can be
-    normalised as training saw them."""
+    normalized as training saw them."""
     pixel_std: Sequence[float] | None = None
     """Image data: the per-channel standard deviation the pixels are divided by (None: 1)."""
     resizes_images = False

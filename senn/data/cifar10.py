@@ -60,7 +60,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CIFAR10DataModule(InMemoryDataModule):
-    """CIFAR-10 (3x32x32, 10 classes), normalised per channel.
+    """CIFAR-10 (3x32x32, 10 classes), normalized per channel.
 
     Reads ``<data_dir>/cifar-10-batches-py/{data_batch_1..5,test_batch}`` (torchvision's layout),
     downloading them with torchvision when ``download`` is true and they are missing. 10% of the
@@ -83,7 +83,7 @@ class CIFAR10DataModule(InMemoryDataModule):
         self.verify_checksums = verify_checksums
 
     def load(self) -> dict[str, Split]:
-        """Read (and if needed download) the batches; return normalised train and test tensors."""
+        """Read (and if needed download) the batches; return normalized train and test tensors."""
         folder = self.data_dir / FOLDER
         if not all((folder / name).exists() for name in BATCH_NAMES) and self.download:
             from torchvision.datasets import CIFAR10
@@ -108,13 +108,13 @@ class CIFAR10DataModule(InMemoryDataModule):
                 check_md5(folder / name, digest)
         train = [read_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         return {
-            "train": self._normalise(np.concatenate([b[0] for b in train]), np.concatenate([b[1] for b in train])),
-            "test": self._normalise(*read_batch(folder / "test_batch")),
+            "train": self._normalize(np.concatenate([b[0] for b in train]), np.concatenate([b[1] for b in train])),
+            "test": self._normalize(*read_batch(folder / "test_batch")),
         }
 
     @staticmethod
-    def _normalise(images: np.ndarray, labels: np.ndarray) -> Split:
-        """uint8 images to normalised float tensors (N, 3, 32, 32), labels to int64 (N,)."""
+    def _normalize(images: np.ndarray, labels: np.ndarray) -> Split:
+        """uint8 images to normalized float tensors (N, 3, 32, 32), labels to int64 (N,)."""
         mean = torch.tensor(MEAN).view(1, 3, 1, 1)
         std = torch.tensor(STD).view(1, 3, 1, 1)
         x = (torch.from_numpy(images).float() / 255 - mean) / std

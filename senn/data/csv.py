@@ -69,7 +69,7 @@ class CSVDataModule(InMemoryDataModule):
     """A table from a file: a target column and feature columns, for classification or regression.
 
     Non-numeric columns (and those listed in ``categorical``) are one-hot encoded as ``column=value``;
-    numeric columns are standardised with the training split's statistics. Missing feature values
+    numeric columns are standardized with the training split's statistics. Missing feature values
     are counted and logged, then imputed (training median / most frequent category) or their rows
     dropped; rows without a target are dropped. The split is stratified by class and drawn from
     ``seed``, or read from ``split_column`` (values ``train``, ``val``, ``test``). Every problem with

@@ -17,7 +17,7 @@ from senn.tasks import classification_task, label_dtype, num_outputs
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 STATISTICS_SAMPLE = 2000
-"""Training images the normalisation statistics are computed from (a seeded sample)."""
+"""Training images the normalization statistics are computed from (a seeded sample)."""
 
 
 def read_image(path: str | Path, image_size: int, channels: int) -> torch.Tensor:
@@ -33,7 +33,7 @@ def read_image(path: str | Path, image_size: int, channels: int) -> torch.Tensor
 
 
 class ImageFiles(Dataset):
-    """Image files and their labels; each item is read from disk (by the DataLoader's workers) and normalised."""
+    """Image files and their labels; each item is read from disk (by the DataLoader's workers) and normalized."""
 
     def __init__(self, paths: list[str], labels: list[int], image_size: int, channels: int,
                  mean: torch.Tensor, std: torch.Tensor) -> None:  # fmt: skip
@@ -75,7 +75,7 @@ class ImageFolderDataModule(SplitDataModule):
     lists ``path,label`` rows (an optional ``split`` column of train / val / test; relative paths are
     relative to the CSV's folder).
 
-    Images are converted to ``channels`` and resized to ``image_size`` squares, then normalised per
+    Images are converted to ``channels`` and resized to ``image_size`` squares, then normalized per
     channel with the training split's mean and standard deviation (computed on a seeded sample of
     2,000 training images unless ``mean`` / ``std`` are given; ``senn-train`` stores them in the
     checkpoint). Files stay on disk: the loaders read them in ``num_workers`` processes, with the
@@ -157,7 +157,7 @@ class ImageFolderDataModule(SplitDataModule):
         return classification_task(len(self.class_names))
 
     def fitted_arguments(self) -> dict[str, Any]:
-        """Constructor arguments fitted on the data (the normalisation), for the checkpoint's data config."""
+        """Constructor arguments fitted on the data (the normalization), for the checkpoint's data config."""
         self.setup()
         return {"mean": list(self.mean), "std": list(self.std)}
 
@@ -212,7 +212,7 @@ class ImageFolderDataModule(SplitDataModule):
         return pd.DataFrame(found, columns=["path", "label"])
 
     def setup(self, stage: str | None = None) -> None:
-        """List and split the files, then fit the normalisation on the training split (once)."""
+        """List and split the files, then fit the normalization on the training split (once)."""
         self._list()
         if self.mean is None or self.std is None:
             paths = self.files["train"][0]
@@ -223,7 +223,7 @@ class ImageFolderDataModule(SplitDataModule):
             self.std = sample.std((0, 2, 3)).clamp_min(1e-6).tolist()
 
     def dataset(self, split: str) -> ImageFiles:
-        """The files of one split as a dataset of normalised images."""
+        """The files of one split as a dataset of normalized images."""
         self.setup()
         paths, labels = self.files[split]
         labels = [float(v) for v in labels] if label_dtype(self.task).is_floating_point else labels
@@ -236,7 +236,7 @@ class ImageFolderDataModule(SplitDataModule):
         return len(self.files[split][0])
 
     def take(self, split: str, indices: torch.Tensor | Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The normalised images and labels at ``indices`` of ``split``, read from disk (only these)."""
+        """The normalized images and labels at ``indices`` of ``split``, read from disk (only these)."""
         dataset = self.dataset(split)
         items = [dataset[i] for i in torch.as_tensor(indices, dtype=torch.long).tolist()]
         if not items:
@@ -251,7 +251,7 @@ class ImageFolderDataModule(SplitDataModule):
 
 
 def _readable(path: str) -> bool:
-    """Whether PIL recognises the file as an image (reads the header only)."""
+    """Whether PIL recognizes the file as an image (reads the header only)."""
     from PIL import Image, UnidentifiedImageError
 
     try:

@@ -1,4 +1,4 @@
-"""MNIST from torchvision's raw files, held in memory as normalised tensors."""
+"""MNIST from torchvision's raw files, held in memory as normalized tensors."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ RAW_MD5 = {  # of the unpacked files (torchvision lists only the .gz archives' c
 
 
 class MNISTDataModule(InMemoryDataModule):
-    """MNIST digits (1x28x28, 10 classes), normalised with the usual mean 0.1307 / std 0.3081.
+    """MNIST digits (1x28x28, 10 classes), normalized with the usual mean 0.1307 / std 0.3081.
 
     Reads ``<data_dir>/MNIST/raw/*-ubyte`` (torchvision's layout), downloading them with
     torchvision when ``download`` is true and they are missing. 10% of the training set is held out
@@ -44,7 +44,7 @@ class MNISTDataModule(InMemoryDataModule):
         self.verify_checksums = verify_checksums
 
     def load(self) -> dict[str, Split]:
-        """Read (and if needed download) the raw files; return normalised train and test tensors."""
+        """Read (and if needed download) the raw files; return normalized train and test tensors."""
         from torchvision.datasets import MNIST
 
         raw = self.data_dir / "MNIST" / "raw"
@@ -70,7 +70,7 @@ class MNISTDataModule(InMemoryDataModule):
         return {split: self._read(MNIST, split == "train") for split in ("train", "test")}
 
     def _read(self, mnist: type, train: bool) -> Split:
-        """One split as normalised float images (N, 1, 28, 28) and int64 labels (N,)."""
+        """One split as normalized float images (N, 1, 28, 28) and int64 labels (N,)."""
         try:
             dataset = mnist(str(self.data_dir), train=train, download=False)
         except (RuntimeError, ValueError) as err:

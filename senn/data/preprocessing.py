@@ -1,4 +1,4 @@
-"""Table preprocessing fitted on the training rows: one-hot categories, standardised numbers, imputation.
+"""Table preprocessing fitted on the training rows: one-hot categories, standardized numbers, imputation.
 
 :class:`TablePreprocessor` is plain data (lists, dicts, numbers, strings), so it travels in a
 checkpoint that loads with ``weights_only=True`` and turns a raw row into exactly the vector the
@@ -40,7 +40,7 @@ class CategoricalColumn:
 class TablePreprocessor:
     """Raw table columns -> model inputs, fitted with :meth:`fit` on the training rows only.
 
-    Numeric columns are standardised (missing values become the training median before scaling);
+    Numeric columns are standardized (missing values become the training median before scaling);
     categorical columns become one 0/1 feature per training category, named ``column=value`` (a
     missing value is the most frequent category; a category unseen in training is all zeros).
     """

@@ -23,7 +23,7 @@ class TabularDataModule(InMemoryDataModule):
     task = "binary"
     num_classes = 1
     preprocessor: TablePreprocessor | None = None
-    """The standardisation fitted on the training rows (set by :meth:`load`), to show raw values."""
+    """The standardization fitted on the training rows (set by :meth:`load`), to show raw values."""
 
     def __init__(self, test_fraction: float = 0.1, standardize: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -45,7 +45,7 @@ class TabularDataModule(InMemoryDataModule):
         raise NotImplementedError
 
     def load(self) -> dict[str, Split]:
-        """Split the rows at random (seeded) and standardise with the training statistics."""
+        """Split the rows at random (seeded) and standardize with the training statistics."""
         features, labels = self.load_arrays()
         x = torch.as_tensor(features, dtype=torch.float32)
         y = torch.as_tensor(labels, dtype=label_dtype(self.task))

@@ -10,7 +10,7 @@ from senn.data.generated import ConceptDataModule, Generated
 class TabularToyDataModule(ConceptDataModule):
     """Latents ``x, y, z ~ N(0, Σ)`` (unit variances, pairwise covariance δ) seen through 7 features.
 
-    Features ``sin(v) + v`` and ``cos(v) + v`` for each latent v plus ``x² + y² + z²``, standardised
+    Features ``sin(v) + v`` and ``cos(v) + v`` for each latent v plus ``x² + y² + z²``, standardized
     with the training split's statistics; concepts ``[x > 0, y > 0, z > 0]``; label 1 when at least
     two concepts are 1 (binary task, one output). :attr:`factors` holds the latents.
 
@@ -49,7 +49,7 @@ class TabularToyDataModule(ConceptDataModule):
         return features, labels, concepts, latents
 
     def setup(self, stage: str | None = None) -> None:
-        """Generate and split, then standardise every split with the training statistics."""
+        """Generate and split, then standardize every split with the training statistics."""
         if self.splits:
             return
         super().setup(stage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from senn.data import InMemoryDataModule
@@ -25,6 +26,8 @@ from senn.models.utils import eval_mode, model_device
 from senn.tasks import predict
 from senn.training import SENNModule
 
+DCI_SCORES = ("disentanglement", "completeness", "informativeness")
+
 
 @dataclass(frozen=True)
 class ConceptQuality:
@@ -43,28 +46,55 @@ class ConceptQuality:
     learned_names: list[str]
     """The model's concepts' names (``concept 1`` … without names)."""
 
-    def summary(self) -> dict[str, Any]:
-        """Plain numbers for ``metrics.json``."""
+    def to_dict(self) -> dict[str, Any]:
+        """Plain containers for ``metrics.json``, with the derived numbers a reader of the file wants (matched
+        AUCs, curve areas) beside the ones :meth:`from_dict` reads back."""
+        a, i = self.alignment, self.interventions
+        dci = {name: getattr(self.dci, name) if self.dci else float("nan") for name in DCI_SCORES}
         return {
             "concept_names": self.concept_names,
             "learned_names": self.learned_names,
-            "auc": self.alignment.auc.tolist(),
-            "matching": self.alignment.matching.tolist(),
-            "matched_auc": self.alignment.matched_auc.tolist(),
-            "mean_matched_auc": self.alignment.mean_auc,
+            "auc": a.auc.tolist(),
+            "matching": a.matching.tolist(),
+            "sign": a.sign.tolist(),
+            "matched_auc": a.matched_auc.tolist(),
+            "mean_matched_auc": a.mean_auc,
             "oracle_impurity": self.oracle_impurity,
             "niche_impurity": self.niche_impurity,
-            "dci": {
-                name: getattr(self.dci, name) if self.dci else float("nan")
-                for name in ("disentanglement", "completeness", "informativeness")
-            },
+            "dci": {**dci, "importance": self.dci.importance.tolist()} if self.dci else dci,
             "completeness": self.completeness,
             "task_accuracy": self.accuracy,
-            "intervention_random": self.interventions.random.tolist(),
-            "intervention_uncertain_first": self.interventions.uncertain_first.tolist(),
-            "intervention_area": self.interventions.random_area,
-            "intervention_area_uncertain_first": self.interventions.uncertain_first_area,
+            "intervention_random": i.random.tolist(),
+            "intervention_uncertain_first": i.uncertain_first.tolist(),
+            "intervention_area": i.random_area,
+            "intervention_area_uncertain_first": i.uncertain_first_area,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConceptQuality:
+        """The concept quality :meth:`to_dict` wrote (tensors in the dtypes the metrics give)."""
+        d, array = data["dci"], lambda values: torch.as_tensor(np.asarray(values))  # as the metrics' numpy results
+        dci = DCIScores(*(d[name] for name in DCI_SCORES), array(d["importance"])) if "importance" in d else None
+        return cls(
+            alignment=ConceptAlignment(array(data["auc"]), array(data["matching"]), array(data["sign"])),
+            oracle_impurity=data["oracle_impurity"],
+            niche_impurity=data["niche_impurity"],
+            dci=dci,
+            completeness=data["completeness"],
+            accuracy=data["task_accuracy"],
+            interventions=InterventionCurve(array(data["intervention_random"]),
+                                            array(data["intervention_uncertain_first"])),
+            concept_names=list(data["concept_names"]),
+            learned_names=list(data["learned_names"]),
+        )  # fmt: skip
+
+    def matched_names(self) -> list[str]:
+        """Per learned concept: its name, the true concept it ranks best and that AUC ("no match" at chance)."""
+        auc, names, learned = self.alignment.auc, self.concept_names, self.learned_names
+        return [
+            f"{learned[i]}\n≈ {names[j]}\n(AUC {auc[i, j]:.2f})" if auc[i, j] > 0.5 else f"{learned[i]}\nno match"
+            for i, j in enumerate(auc.argmax(1).tolist())
+        ]
 
 
 def is_supervised(module: SENNModule) -> bool:

@@ -30,7 +30,7 @@ def read_inputs(spec: Any, module: Any, split: str = "test", data_dir: str | Non
     ``spec`` is one of: indices of ``split`` of the data the checkpoint was trained on (an int, a
     list of ints, or ``"0,5,17"``); a CSV / Parquet file of raw rows, which go through the
     checkpoint's stored table preprocessing; image files (paths, a comma-separated string or a glob),
-    scaled to [0, 1] and normalised as the training data was.
+    scaled to [0, 1] and normalized as the training data was.
     """
     kind, value = parse_input(spec)
     if kind == "indices":
@@ -113,14 +113,14 @@ def _table_rows(path: Path, preprocessor: TablePreprocessor) -> tuple[torch.Tens
 
 
 def _images(paths: list[str], module: Any) -> tuple[torch.Tensor, list[str]]:
-    """Image files as a normalised batch (N, C, H, W) of the model's input shape."""
+    """Image files as a normalized batch (N, C, H, W) of the model's input shape."""
     from PIL import Image, UnidentifiedImageError
 
     shape = module.model.input_shape
     if shape is None or len(shape) != 3:
         raise InputError(f"the model takes inputs of shape {shape}, not images: pass a CSV of rows or indices")
     channels, height, width = shape
-    mean, std = _normalisation(module.data_config, channels)
+    mean, std = _normalization(module.data_config, channels)
     resizes = getattr(_data_class(module.data_config), "resizes_images", False)  # as training read them
     images = []
     for path in paths:
@@ -135,7 +135,7 @@ def _images(paths: list[str], module: Any) -> tuple[torch.Tensor, list[str]]:
     return torch.stack(images), [Path(p).name for p in paths]
 
 
-def _normalisation(data_config: dict[str, Any] | None, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _normalization(data_config: dict[str, Any] | None, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std (C, 1, 1) that the training data module applied to [0, 1] pixels."""
     mean, std = [0.0] * channels, [1.0] * channels
     if data_config is not None and data_config.get("mean") is not None:  # fitted on the training split

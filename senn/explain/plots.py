@@ -20,7 +20,7 @@ POSITIVE, NEGATIVE = "#2c7bb6", "#d7191c"
 def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | None = None,
                raw: Mapping[str, object] | None = None) -> None:  # fmt: skip
     """Draw one input: an image (C, H, W) as a picture, a feature vector as horizontal bars (the model's
-    standardised inputs), each labelled with its name and, given ``raw`` values by column, the raw value."""
+    standardized inputs), each labelled with its name and, given ``raw`` values by column, the raw value."""
     x = x.detach().cpu()
     if x.dim() == 3:
         image = x.permute(1, 2, 0).numpy()
@@ -35,7 +35,7 @@ def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | Non
         ax.barh(range(len(values)), values, color="gray")
         ax.set_yticks(range(len(values)), names, fontsize=7)
         ax.invert_yaxis()
-    ax.set_title("input" if x.dim() == 3 or raw is None else "input (bars: standardised)")
+    ax.set_title("input" if x.dim() == 3 or raw is None else "input (bars: standardized)")
 
 
 def plot_relevance_bars(
@@ -173,13 +173,13 @@ def _show_image(ax: plt.Axes, image: torch.Tensor, value_range: tuple[float, flo
 
 def plot_prototypes(prototypes: Prototypes, concepts: Sequence[int] | None = None) -> plt.Figure:
     """One row per concept: top examples by activation, by contrast, the decoder traversal and the
-    feature visualisation, side by side (image data only)."""
+    feature visualization, side by side (image data only)."""
     rows = list(concepts) if concepts is not None else list(range(len(prototypes.by_activation)))
     blocks = [("top by activation", prototypes.activation_images), ("top by contrast", prototypes.contrast_images)]
     if prototypes.traversals is not None:  # one brightness scale per row, so that the sweep shows
         blocks.append(("decoder traversal (low → high)", prototypes.traversals))
-    if prototypes.feature_visualisations is not None:
-        blocks.append(("feature vis.", prototypes.feature_visualisations.unsqueeze(1)))
+    if prototypes.feature_visualizations is not None:
+        blocks.append(("feature vis.", prototypes.feature_visualizations.unsqueeze(1)))
     widths = [images.shape[1] for _, images in blocks]
     fig = plt.figure(figsize=(0.75 * (sum(widths) + len(blocks)), 0.85 * len(rows) + 0.5))
     grid = fig.add_gridspec(len(rows), len(blocks), width_ratios=widths, wspace=0.08)

@@ -3,8 +3,8 @@
 * dataset examples with the highest activation, and with the highest contrast (activation of the
   concept minus the sum of the others); the two often disagree, so both are kept;
 * decoder traversals: one concept swept over its observed range, the others at their medians;
-* feature visualisation by optimisation (Olah et al. 2017): an input in a decorrelated Fourier
-  basis, optimised to maximise the concept under random jitter / scale / rotation, with a total
+* feature visualization by optimization (Olah et al. 2017): an input in a decorrelated Fourier
+  basis, optimized to maximize the concept under random jitter / scale / rotation, with a total
   variation penalty.
 
 And a collapse check: concepts that never vary, and pairs that duplicate each other.
@@ -25,7 +25,7 @@ from torch import nn
 
 from senn.models.utils import as_senn, eval_mode, model_device
 
-# Lucid's colour decorrelation: the square root of ImageNet's colour covariance (rows: R, G, B).
+# Lucid's color decorrelation: the square root of ImageNet's color covariance (rows: R, G, B).
 _COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
 _COLOR_SQRT = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
 
@@ -108,7 +108,7 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     return dy + dx
 
 
-def feature_visualisation(
+def feature_visualization(
     model: nn.Module,
     value_range: tuple[float, float],
     steps: int = 256,
@@ -116,19 +116,19 @@ def feature_visualisation(
     tv_weight: float = 0.05,
     seed: int = 0,
 ) -> torch.Tensor:
-    """Images (K, C, H, W) that maximise each concept, optimised together in one batch.
+    """Images (K, C, H, W) that maximize each concept, optimized together in one batch.
 
-    Parametrised in a decorrelated Fourier basis (colour-decorrelated for 3 channels), squashed by a
+    Parametrised in a decorrelated Fourier basis (color-decorrelated for 3 channels), squashed by a
     sigmoid into ``value_range`` (the data's min and max); random jitter of ``max(1, H/14)`` pixels,
     scaling and rotation every step; a total-variation penalty of weight ``tv_weight`` (relative to
     the value range) against high frequencies. Adam with learning rate ``lr``.
     """
     senn = as_senn(model)
     if senn.input_shape is None or len(senn.input_shape) != 3:
-        raise ValueError(f"feature visualisation needs image inputs (C, H, W), the model takes {senn.input_shape}")
+        raise ValueError(f"feature visualization needs image inputs (C, H, W), the model takes {senn.input_shape}")
     c, h, w = senn.input_shape
     if c not in (1, 3):
-        raise ValueError(f"feature visualisation supports 1- and 3-channel images, not {c}")
+        raise ValueError(f"feature visualization supports 1- and 3-channel images, not {c}")
     device = model_device(senn)
     with eval_mode(senn), torch.no_grad():
         k = senn.conceptizer(torch.zeros(1, c, h, w, device=device))[0].shape[1]
@@ -206,8 +206,8 @@ class Prototypes:
     collapse: CollapseReport
     traversals: torch.Tensor | None = None
     """(K, steps, ...) decoder traversals, if the encoder has a decoder."""
-    feature_visualisations: torch.Tensor | None = None
-    """(K, ...) optimised inputs, for image models."""
+    feature_visualizations: torch.Tensor | None = None
+    """(K, ...) optimized inputs, for image models."""
     concept_names: list[str] = field(default_factory=list)
 
     def export(self, directory: str | Path) -> list[Path]:
@@ -224,8 +224,8 @@ class Prototypes:
             }
             if self.traversals is not None:
                 arrays["traversal"] = self.traversals[j]
-            if self.feature_visualisations is not None:
-                arrays["feature_visualisation"] = self.feature_visualisations[j]
+            if self.feature_visualizations is not None:
+                arrays["feature_visualization"] = self.feature_visualizations[j]
             path = directory / f"concept_{j + 1}.npz"
             np.savez_compressed(path, **{name: value.cpu().numpy() for name, value in arrays.items()})
             paths.append(path)
@@ -243,7 +243,7 @@ def concept_prototypes(
 ) -> Prototypes:
     """All prototype views of a SENN's concepts over the data ``x`` (N, ...).
 
-    Traversals are computed when the conceptizer has a decoder, feature visualisations for image
+    Traversals are computed when the conceptizer has a decoder, feature visualizations for image
     inputs (``feature_vis_steps=0`` skips them). The model may sit on any device and ``x`` may stay on
     the CPU; the views come back on the CPU, for figures and files.
     """
@@ -261,8 +261,8 @@ def concept_prototypes(
         contrast_images=images[by_contrast],
         collapse=concept_collapse(concepts.cpu(), constant=by_design),
         traversals=decoder_traversal(senn, concepts, traversal_steps).cpu() if has_decoder else None,
-        feature_visualisations=(
-            feature_visualisation(senn, (float(x.min()), float(x.max())), feature_vis_steps).cpu()
+        feature_visualizations=(
+            feature_visualization(senn, (float(x.min()), float(x.max())), feature_vis_steps).cpu()
             if x.dim() == 4 and feature_vis_steps > 0
             else None
         ),

@@ -95,7 +95,7 @@ class ExcitationPullback:
         tau: gate temperature (0.3 for the sigmoid gate, ≈0.6 for the Gaussian one).
         gate: ``"sigmoid"`` or ``"gaussian"``.
         steps: 0 for the pullback gradient itself; n > 0 for the paper's other variant, the input
-            change after n steps of targeted gradient ascent along the (l2-normalised) pullback.
+            change after n steps of targeted gradient ascent along the (l2-normalized) pullback.
         step_size: l2 length of each ascent step, relative to the input's norm.
     """
 

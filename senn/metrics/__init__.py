@@ -15,7 +15,7 @@ from senn.metrics.stability import (
     Explainer,
     concept_lipschitz,
     local_lipschitz,
-    normalised,
+    normalized,
     senn_explainer,
     senn_input_explainer,
 )
@@ -37,7 +37,7 @@ __all__ = [
     "intervention_values",
     "local_lipschitz",
     "niche_impurity",
-    "normalised",
+    "normalized",
     "oracle_impurity",
     "pearson",
     "senn_explainer",

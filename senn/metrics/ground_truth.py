@@ -50,12 +50,12 @@ def _inputs(learned: Array, true: Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def concept_alignment(learned: Array, true: Array, test_fraction: float = 0.5, seed: int = 0) -> ConceptAlignment:
-    """Per-pair AUCs of learned (N, K) against true binary concepts (N, M), and the matching that maximises them.
+    """Per-pair AUCs of learned (N, K) against true binary concepts (N, M), and the matching that maximizes them.
 
     ``A[i, j]`` is the ROC-AUC of ranking the test inputs by ``ĥ_i`` for the label ``c_j``, with the
     direction (sign of ``ĥ_i``) chosen on the training part, so ``max(A, 1 − A)`` is taken without
     peeking at the test part: noise scores ≈ 0.5, a perfect concept 1. The matching pairs each true
-    concept with a distinct learned one maximising the total AUC (Hungarian algorithm). Needs K >= M.
+    concept with a distinct learned one maximizing the total AUC (Hungarian algorithm). Needs K >= M.
     """
     h, c = _inputs(learned, true)
     k, m = h.shape[1], c.shape[1]
@@ -100,7 +100,7 @@ def oracle_impurity(
     :func:`concept_alignment`'s Hungarian matching), then ``OIS = ‖π − π*‖_F / (M / 2)``: 0 when each
     learned concept carries exactly what its true concept carries about every other concept, about 1
     when every entry is off by 0.5. (The original code matches greedily and skips the M/2
-    normalisation; here the matching is optimal and the normalisation always applied.)
+    normalization; here the matching is optimal and the normalization always applied.)
     """
     h, c = _inputs(learned, true)
     check_binary(c)
@@ -122,7 +122,7 @@ def niche_impurity(
 
     One MLP (32 hidden units) is trained to predict all M true concepts from all K learned ones. For a
     threshold β, the *niche* of ``c_j`` is the set of learned concepts whose |Pearson correlation| with
-    ``c_j`` on the training part exceeds β. Zeroing the niche (learned concepts are standardised, so 0
+    ``c_j`` on the training part exceeds β. Zeroing the niche (learned concepts are standardized, so 0
     is their mean) and predicting ``c_j`` from the rest gives a test AUC: how much of ``c_j`` leaks
     through concepts outside its niche. NIS is the area under the mean-over-j AUC curve for
     β = 0, δ, …, 1 − δ, divided by the β range so that it reads as an AUC: ≈ 0.5 when nothing leaks
@@ -174,7 +174,7 @@ def dci(
     """DCI (Eastwood & Williams, ICLR 2018) of learned concepts (N, K) against factors (N, F).
 
     One regressor per factor from all learned concepts: gradient-boosted trees (``"trees"``, importances
-    = the trees' impurity decrease) or a cross-validated lasso on standardised concepts (``"lasso"``,
+    = the trees' impurity decrease) or a cross-validated lasso on standardized concepts (``"lasso"``,
     importances = |weights|). With R the (K, F) importance matrix: disentanglement averages
     ``1 − H_F(R_i / Σ_f R_if)`` over learned concepts, weighted by ``Σ_f R_if / Σ R``; completeness
     averages ``1 − H_K(R_·f / Σ_i R_if)`` over factors, weighted by ``Σ_i R_if / Σ R`` (entropies in

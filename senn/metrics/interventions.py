@@ -47,17 +47,17 @@ class InterventionCurve:
 
     @staticmethod
     def area(curve: torch.Tensor) -> float:
-        """Normalised area under a curve over 0 … M concepts: its trapezoid mean, in [0, 1]."""
+        """Normalized area under a curve over 0 … M concepts: its trapezoid mean, in [0, 1]."""
         return float(np.trapezoid(curve.numpy(), dx=1.0) / (len(curve) - 1))
 
     @property
     def random_area(self) -> float:
-        """Normalised area under the random-order curve."""
+        """Normalized area under the random-order curve."""
         return self.area(self.random)
 
     @property
     def uncertain_first_area(self) -> float:
-        """Normalised area under the most-uncertain-first curve."""
+        """Normalized area under the most-uncertain-first curve."""
         return self.area(self.uncertain_first)
 
 
@@ -110,8 +110,8 @@ def intervention_curve(
 
     g = torch.Generator().manual_seed(seed)
     orders = [torch.rand(len(h), m, generator=g).argsort(1).to(h.device) for _ in range(num_orders)]
-    random = torch.tensor([np.mean([accuracy(o, s) for o in orders]) for s in range(m + 1)])
+    random = torch.tensor([np.mean([accuracy(o, s) for o in orders]) for s in range(m + 1)], dtype=torch.float64)
     midpoint, spread = values.mean(1), (values[:, 1] - values[:, 0]).abs().clamp_min(1e-12)
     certainty = ((h[:, rows] - midpoint) / spread).abs()  # (B, M): small = uncertain
     uncertain = certainty.argsort(1)
-    return InterventionCurve(random, torch.tensor([accuracy(uncertain, s) for s in range(m + 1)]))
+    return InterventionCurve(random, torch.tensor([accuracy(uncertain, s) for s in range(m + 1)], dtype=torch.float64))

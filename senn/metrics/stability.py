@@ -1,7 +1,7 @@
 """Stability: the local Lipschitz estimate of an explanation, ``max ||e(x) − e(x')|| / ||d(x) − d(x')||``.
 
 Input mode (any explainer): ``d`` is the input itself. Concept mode (SENN): ``e = θ`` and ``d = h``.
-Explanations of different lengths compare fairly only after :func:`normalised` (``"unit"``: each
+Explanations of different lengths compare fairly only after :func:`normalized` (``"unit"``: each
 explanation divided by its L2 norm, so the distance no longer grows with the number of entries).
 The max over the ε-ball around x is estimated by random sampling (any explainer) or by projected
 gradient ascent (differentiable explainers). Every estimate is a lower bound of the true maximum:
@@ -96,7 +96,7 @@ def local_lipschitz(
         norm: the ball's norm, ``"l2"`` or ``"linf"``.
         distance_fn: what the denominator compares, default the input itself (input mode); a SENN's
             concepts for concept mode.
-        step_size: gradient-ascent step, default ``2.5 ε / budget`` (l2 steps are normalised).
+        step_size: gradient-ascent step, default ``2.5 ε / budget`` (l2 steps are normalized).
         batch_size: perturbed inputs per explainer call when sampling.
         generator: random generator for the samples and the starting points.
         sampler: replaces the uniform ε-ball draws of ``"sampling"``, e.g. :func:`gaussian_sampler`
@@ -156,19 +156,19 @@ def _gradient_ascent(explain_fn, distance, x, target, e, d, epsilon, budget, nor
     return best
 
 
-NORMALISATIONS = ("none", "max", "unit")
+NORMALIZATIONS = ("none", "max", "unit")
 
 
-def normalised(explainer: Explainer, how: str = "unit") -> Explainer:
+def normalized(explainer: Explainer, how: str = "unit") -> Explainer:
     """The explainer with each explanation rescaled before stability compares it.
 
     ``"max"``: divided by its largest absolute entry (Quantus' ``normalise``): scale-free, but the L2
-    distance between two max-normalised vectors still grows with their length, up to ≈ sqrt(D / K)
+    distance between two max-normalized vectors still grows with their length, up to ≈ sqrt(D / K)
     between a D- and a K-entry explanation of the same pattern. ``"unit"``: divided by its L2 norm, a
     dimension-free distance (at most 2) that compares explanations of any length. ``"none"``: as is.
     """
-    if how not in NORMALISATIONS:
-        raise ValueError(f"normalise={how!r}: use one of {NORMALISATIONS}")
+    if how not in NORMALIZATIONS:
+        raise ValueError(f"normalize={how!r}: use one of {NORMALIZATIONS}")
     if how == "none":
         return explainer
 

@@ -102,7 +102,7 @@ class CIFARParametrizer(_Parametrizer):
     """The paper's deeper CIFAR-10 parametrizer: VGG-style ``conv(64, 128, 256, 512, 512) -> FC(256, 128, K·C)``.
 
     Each block is ``conv 3x3 (padding 1) -> ReLU -> maxpool 2``; pooling stops at 1x1, so smaller
-    images work too. No batch normalisation: its batch statistics would couple the samples, and the
+    images work too. No batch normalization: its batch statistics would couple the samples, and the
     robustness regularizer is a per-sample derivative.
 
     Args:

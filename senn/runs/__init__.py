@@ -1,4 +1,4 @@
-"""Runs: a composed config checked, completed from the data and trained into a run folder; sweeps summarised."""
+"""Runs: a composed config checked, completed from the data and trained into a run folder; sweeps summarized."""
 
 from senn.runs.sizes import check_compatible, fill_from_data
 from senn.runs.train import train

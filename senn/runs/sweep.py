@@ -21,7 +21,9 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from senn.config import compose_config
 from senn.evaluation import evaluate
+from senn.evaluation.results import Evaluation
 from senn.explain.plots import save_figure
+from senn.runs.record import RunRecord
 from senn.runs.wandb_offline import read_offline_run
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
@@ -59,12 +61,9 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
             if not overrides_file.exists():
                 continue  # an evaluation's metrics.json, not a training run's
             runs.append(run)
-            row = _row(run, yaml.safe_load(overrides_file.read_text()) or [], json.loads(metrics_file.read_text()))
-            quality = run / evaluation / "metrics.json"
-            if quality.exists():
-                senn = json.loads(quality.read_text())["methods"]["senn"]
-                row["stability"] = senn["stability"]["median"]
-                row["faithfulness"] = senn["faithfulness"]["median"]
+            row = _row(run, yaml.safe_load(overrides_file.read_text()) or [], RunRecord.load(metrics_file).to_dict())
+            if (run / evaluation / "metrics.json").exists():
+                row.update(_quality(Evaluation.load(run / evaluation)))
             rows.append(row)
         seen = set()  # run ids: wandb's `latest-run` link (or a copy of it) repeats a run
         for wandb_file in sorted(Path(directory).glob("**/offline-run-*/run-*.wandb")):
@@ -74,7 +73,7 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
             files = wandb_file.parent / "files"
             if (files / "metrics.json").is_file() and (files / "overrides.json").is_file():  # plain JSON first
                 overrides = json.loads((files / "overrides.json").read_text())
-                rows.append(_row(wandb_file.parent, overrides, json.loads((files / "metrics.json").read_text())))
+                rows.append(_row(wandb_file.parent, overrides, RunRecord.load(files).to_dict()))
                 continue
             logged = read_offline_run(wandb_file)  # older runs: wandb's binary log
             if logged["finished"] and "overrides" in logged["config"]:
@@ -94,8 +93,13 @@ def evaluate_runs(
         settings = [f"ckpt_path={row['best_checkpoint']}", f"output_dir={out}", f"num_examples={num_examples}",
                     "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", "like_for_like=null",
                     *overrides]  # fmt: skip
-        senn = evaluate(compose_config("evaluate", settings))["methods"]["senn"]
-        row["stability"], row["faithfulness"] = senn["stability"]["median"], senn["faithfulness"]["median"]
+        row.update(_quality(evaluate(compose_config("evaluate", settings))))
+
+
+def _quality(evaluation: Evaluation) -> dict[str, float]:
+    """A run's explanation quality in the sweep table: the medians of the SENN's stability and faithfulness."""
+    senn = evaluation.methods["senn"]
+    return {"stability": senn.stability.median, "faithfulness": senn.faithfulness.median}
 
 
 def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
@@ -125,7 +129,7 @@ def summary_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the points not dominated when maximising the first and minimising the second value."""
+    """Indices of the points not dominated when maximizing the first and minimizing the second value."""
     front = []
     for i, (acc, stab) in enumerate(points):
         dominated = any(a >= acc and s <= stab and (a > acc or s < stab) for j, (a, s) in enumerate(points) if j != i)

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from senn.runs.record import run_summary, stop_reason
+from senn.runs.record import RunRecord, stop_reason
 from senn.runs.resume import resume_path
 from senn.runs.sizes import check_compatible
 from senn.runs.validation import validate_config
@@ -72,15 +72,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
         if cfg.get("test"):
             (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
             metrics.update({name: float(value) for name, value in results.items()})
-        run = {
-            "best_checkpoint": best,
-            "best_epoch": best_record["epoch"] if best_record is not None else None,
-            "last_epoch": trainer.current_epoch - 1,
-            "stop_reason": stop_reason(trainer, callbacks),
-            "history": records,
-        }
+        record = RunRecord(
+            metrics=metrics,
+            best_checkpoint=best,
+            best_epoch=best_record["epoch"] if best_record is not None else None,
+            last_epoch=trainer.current_epoch - 1,
+            stop_reason=stop_reason(trainer, callbacks),
+            history=records,
+        )
         if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
-            _write_record(cfg, {**metrics, **run}, hparams.get("overrides", []), loggers)
+            _write_record(cfg, record, hparams.get("overrides", []), loggers)
     except BaseException:
         _finish_wandb(loggers, exit_code=1)
         raise
@@ -88,15 +89,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
-def _write_record(cfg: DictConfig, record: dict[str, Any], overrides: list[str], loggers: list[Any]) -> None:
+def _write_record(cfg: DictConfig, record: RunRecord, overrides: list[str], loggers: list[Any]) -> None:
     """``metrics.json`` and ``overrides.json`` in the run folder and in each wandb run folder (a wandb folder
     copied back from a cluster reads itself), then the closing summary in the log."""
-    text = json.dumps(record, indent=2) + "\n"
     for folder in [Path(cfg.output_dir), *_wandb_folders(loggers)]:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "metrics.json").write_text(text)
+        record.save(folder)
         (folder / "overrides.json").write_text(json.dumps(overrides) + "\n")
-    log.info(run_summary(cfg.output_dir, cfg.monitor, record))
+    log.info(record.summary(cfg.output_dir, cfg.monitor))
 
 
 def _wandb_folders(loggers: list[Any]) -> list[Path]:

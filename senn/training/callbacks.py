@@ -25,7 +25,7 @@ class ExplanationLogger(pl.Callback):
         num_examples: explained validation examples.
         prototype_pool: validation examples searched for prototypes (image data only; 0 skips them).
         k: top examples per concept.
-        feature_vis_steps: optimisation steps of the feature visualisations (0 skips them; they cost
+        feature_vis_steps: optimization steps of the feature visualizations (0 skips them; they cost
             seconds per epoch).
     """
 

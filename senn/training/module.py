@@ -169,7 +169,7 @@ class SENNModule(ClassifierModule):
         return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        """One optimisation step's loss."""
+        """One optimization step's loss."""
         return self._step(batch, "train")
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:

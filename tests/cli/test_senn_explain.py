@@ -75,7 +75,7 @@ def test_json_format_prints_json_only(wine_model, tmp_path, capsys):
     assert not (tmp_path / "explanations.json").exists()
 
 
-def test_image_files_are_normalised_like_the_training_data(tmp_path):
+def test_image_files_are_normalized_like_the_training_data(tmp_path):
     """PNG files of the shapes data explain as the same images from the split; a wrong size is refused."""
     shapes = ["experiment=shapes", "data.image_size=16", "data.num_train=200", "data.num_test=50",
               "trainer.max_epochs=1", f"output_dir={tmp_path}", *QUICK]  # fmt: skip
@@ -89,7 +89,7 @@ def test_image_files_are_normalised_like_the_training_data(tmp_path):
     x, _ = read_inputs([0, 1], module)
     paths = []
     for i, image in enumerate(x):
-        pixels = (image[0].numpy() * 255).round().astype(np.uint8)  # shapes are [0, 1] pixels, not normalised
+        pixels = (image[0].numpy() * 255).round().astype(np.uint8)  # shapes are [0, 1] pixels, not normalized
         Image.fromarray(pixels, mode="L").save(tmp_path / f"shape_{i}.png")
         paths.append(tmp_path / f"shape_{i}.png")
     from_files = run(compose_explain([f"ckpt_path={ckpt}", f"input={tmp_path}/shape_*.png",

@@ -1,4 +1,4 @@
-"""Images from a folder: classes from subfolders, files read by the loaders, training-split normalisation."""
+"""Images from a folder: classes from subfolders, files read by the loaders, training-split normalization."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def image_tree(root, per_class: int = 12, size: int = 10):
     return root
 
 
-def test_classes_split_and_normalisation_come_from_the_training_files(tmp_path):
+def test_classes_split_and_normalization_come_from_the_training_files(tmp_path):
     dm = ImageFolderDataModule(path=str(image_tree(tmp_path / "img")), image_size=8, channels=1, num_workers=0)
     assert dm.class_names == ["centre", "left", "top"] and dm.input_shape == (1, 8, 8) and dm.num_classes == 3
     dm.setup()
@@ -91,7 +91,7 @@ def test_take_reads_only_the_requested_images(tmp_path):
 
 
 def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypatch):
-    """Sizes and classes from the folder; the normalisation travels in the checkpoint to explain a file.
+    """Sizes and classes from the folder; the normalization travels in the checkpoint to explain a file.
     Neither training (with its explanation callback) nor evaluation loads a whole split into memory."""
 
     def whole_split(self, name):
@@ -114,8 +114,8 @@ def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypa
     assert list((tmp_path / "run" / "explanations").rglob("explanation_1.png"))  # the callback drew it
     dm = ImageFolderDataModule(**{k: v for k, v in module.data_config.items() if k != "_target_"})
     dm.setup()
-    path = dm.files["test"][0][0]  # a 10 x 10 file: resized to 12 x 12 as in training, normalised the same
+    path = dm.files["test"][0][0]  # a 10 x 10 file: resized to 12 x 12 as in training, normalized the same
     from_file, _ = read_inputs([path], module)
     assert torch.allclose(from_file[0], dm.dataset("test")[0][0], atol=1e-6)
-    summary = evaluate(evaluate_cfg([f"ckpt_path={module_path}", f"output_dir={tmp_path / 'eval'}", *FAST]))
-    assert summary["num_examples"] == 3 and list((tmp_path / "eval" / "prototypes").glob("*.png"))
+    evaluation = evaluate(evaluate_cfg([f"ckpt_path={module_path}", f"output_dir={tmp_path / 'eval'}", *FAST]))
+    assert evaluation.num_examples == 3 and list((tmp_path / "eval" / "prototypes").glob("*.png"))

@@ -14,7 +14,7 @@ import pytest
 from hydra.utils import instantiate
 
 from senn.checkpoints import load_checkpoint
-from senn.evaluation import evaluate
+from senn.evaluation import Evaluation, evaluate
 from senn.evaluation.evaluate import CONCEPT_SPACE, INPUT_SPACE
 from senn.explain import explain
 from senn.explain.posthoc import POSTHOC_METHODS
@@ -25,20 +25,32 @@ from tests.test_devices import DEVICES
 
 
 def test_every_method_is_evaluated_on_the_same_inputs(evaluated):
-    summary, out = evaluated
-    assert list(summary["methods"]) == ["senn", *POSTHOC_METHODS]
+    evaluation, out = evaluated
+    assert list(evaluation.methods) == ["senn", *POSTHOC_METHODS]
     with open(out / "per_example.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 10 * (1 + len(POSTHOC_METHODS))
-    examples = {m: [r["example"] for r in rows if r["method"] == m] for m in summary["methods"]}
+    examples = {m: [r["example"] for r in rows if r["method"] == m] for m in evaluation.methods}
     assert all(ids == examples["senn"] for ids in examples.values())
-    for method, entry in summary["methods"].items():  # the summary is the per-example values' statistics
+    for method, m in evaluation.methods.items():  # the scores are the per-example values' statistics
         mine = [r for r in rows if r["method"] == method]
-        assert entry["faithfulness"]["median"] == pytest.approx(np.nanmedian([float(r["faithfulness"]) for r in mine]))
-        assert entry["stability"]["median"] == pytest.approx(np.median([float(r["stability"]) for r in mine]))
-        assert entry["accuracy"] == pytest.approx(np.mean([r["prediction"] == r["label"] for r in mine]))
-    senn = summary["methods"]["senn"]
-    assert senn["concept_stability"]["n"] == 10 and senn["stability_gradient"]["n"] == 10
+        assert m.faithfulness.median == pytest.approx(np.nanmedian([float(r["faithfulness"]) for r in mine]))
+        assert m.stability.median == pytest.approx(np.median([float(r["stability"]) for r in mine]))
+        assert m.accuracy == pytest.approx(np.mean([r["prediction"] == r["label"] for r in mine]))
+    senn = evaluation.methods["senn"]
+    assert senn.concept_stability.n == 10 and senn.stability_gradient.n == 10
+
+
+def test_metrics_json_reads_back_as_the_evaluation(evaluated, tmp_path):
+    """The one loader of an evaluation's metrics.json gives back what evaluate() returned, field for field."""
+    evaluation, out = evaluated
+    loaded = Evaluation.load(out)
+    assert json.dumps(loaded.to_dict()) == json.dumps(evaluation.to_dict())
+    assert loaded.methods["saliency"].stability == evaluation.methods["saliency"].stability
+    foreign = tmp_path / "metrics.json"
+    foreign.write_text(json.dumps({"methods": {}, "split": "test"}))  # e.g. a file of another senn version
+    with pytest.raises(ValueError, match=r"not a senn-evaluate metrics\.json"):
+        Evaluation.load(tmp_path)
 
 
 def test_per_example_values_are_the_models_on_those_inputs(evaluated, image_checkpoints):
@@ -57,15 +69,16 @@ def test_per_example_values_are_the_models_on_those_inputs(evaluated, image_chec
 
 def test_like_for_like_stability_compares_within_one_space(evaluated):
     """Captum's gradient at the concept layer is θ itself, so its stability is exactly the SENN's; every
-    space holds the SENN and each configured method, unit-normalised by default."""
-    summary, _ = evaluated
-    like = summary["like_for_like"]
+    space holds the SENN and each configured method, unit-normalized by default."""
+    evaluation, _ = evaluated
+    like = evaluation.like_for_like
     concept, inputs = like[CONCEPT_SPACE], like[INPUT_SPACE]
     assert list(concept) == ["senn θ", "layer_gradient", "layer_gradient_x_activation", "layer_integrated_gradients"]
     assert list(inputs) == ["senn θᵀ J_x h", "saliency", "input_x_gradient", "integrated_gradients"]
-    assert concept["layer_gradient"]["stability"] == pytest.approx(concept["senn θ"]["stability"])
-    assert summary["stability"]["normalise"] == "unit"
-    assert all(0 < e["stability"]["median"] for space in like.values() for e in space.values())
+    assert concept["layer_gradient"].stability.median == pytest.approx(concept["senn θ"].stability.median)
+    assert concept["layer_gradient"].stability.q75 == pytest.approx(concept["senn θ"].stability.q75)
+    assert evaluation.stability.normalize == "unit"
+    assert all(0 < e.stability.median for space in like.values() for e in space.values())
 
 
 def test_figures_prototypes_and_report_are_written(evaluated):
@@ -76,7 +89,7 @@ def test_figures_prototypes_and_report_are_written(evaluated):
         arrays = np.load(out / "prototypes" / f"concept_{j}.npz")
         assert arrays["activation_images"].shape == (4, 1, 14, 14)
         assert arrays["traversal"].shape == (7, 1, 14, 14)
-        assert arrays["feature_visualisation"].shape == (1, 14, 14)
+        assert arrays["feature_visualization"].shape == (1, 14, 14)
         assert (out / "prototypes" / f"concept_{j}.png").exists()
     report = (out / "report.html").read_text()
     assert 'id="metrics"' in report and "http" not in report  # self-contained: nothing to fetch
@@ -108,7 +121,7 @@ def test_metrics_only_runs_draw_no_examples(image_checkpoints, tmp_path):
     senn, plain = image_checkpoints
     cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={tmp_path}", *FAST,
                         "examples_to_plot=0", "prototypes.num_examples=0", "methods=[saliency]"])  # fmt: skip
-    assert list(evaluate(cfg)["methods"]) == ["senn", "saliency"]
+    assert list(evaluate(cfg).methods) == ["senn", "saliency"]
     assert not list(tmp_path.glob("explanation_*.png")) and not (tmp_path / "posthoc_examples.png").exists()
 
 
@@ -118,8 +131,8 @@ def test_senn_evaluate_on_the_device(device, image_checkpoints, tmp_path):
     """The checkpoints were trained on the CPU; evaluation moves them, the inputs and the metrics to the device."""
     cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={tmp_path}",
                         f"device={device}", "methods=[saliency,excitation_pullback]", *FAST])  # fmt: skip
-    summary = evaluate(cfg)
-    assert set(summary["methods"]) == {"senn", "saliency", "excitation_pullback"}
+    evaluation = evaluate(cfg)
+    assert set(evaluation.methods) == {"senn", "saliency", "excitation_pullback"}
     assert json.loads((tmp_path / "metrics.json").read_text())["num_examples"] == 10
     assert list((tmp_path / "prototypes").glob("*.png"))
 

@@ -3,7 +3,7 @@ evaluated report itself renders in tests/evaluation/test_evaluate.py, beside the
 
 from __future__ import annotations
 
-from senn.evaluation import write_report
+from senn.evaluation import Evaluation, StabilitySettings, write_report
 from senn.explain.plots import plot_metric_boxes
 from tests.evaluation.browser import needs_browser, render
 
@@ -20,7 +20,6 @@ def test_a_broken_figure_is_detected(tmp_path):
     plt.close(fig)
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG but not an image")
-    summary = {"ckpt_path": "x", "split": "test", "num_examples": 0, "stability": {"budget": 1, "norm": "l2",
-               "epsilon": 1.0}, "methods": {}}  # fmt: skip
-    images, *_ = render(write_report(tmp_path / "r.html", summary, {"good": good, "bad": bad}))
+    evaluation = Evaluation("x", None, "test", 0, StabilitySettings(1.0, 1, "l2", "unit"), methods={})
+    images, *_ = render(write_report(tmp_path / "r.html", evaluation, {"good": good, "bad": bad}))
     assert [i["ok"] for i in images] == [True, False]

@@ -1,4 +1,4 @@
-"""Concept prototypes: ranking, traversals, feature visualisation, the collapse check, export and figures."""
+"""Concept prototypes: ranking, traversals, feature visualization, the collapse check, export and figures."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from senn.explain.prototypes import (
     concept_collapse,
     concept_prototypes,
     decoder_traversal,
-    feature_visualisation,
+    feature_visualization,
     top_examples,
 )
 from senn.models import SENN, ConvConceptizer, LeNetParametrizer, SumAggregator
@@ -59,12 +59,12 @@ def test_traversal_needs_a_decoder():
 
 
 @pytest.mark.parametrize("channels", [1, 3])
-def test_feature_visualisation_raises_its_concept(channels):
+def test_feature_visualization_raises_its_concept(channels):
     torch.manual_seed(0)
     model = SENN(ConvConceptizer(channels, 16, 3, channels=(4, 8), kernel_size=3),
                  LeNetParametrizer(channels, 16, 3, 2, channels=(4,), kernel_size=3, hidden_size=8),
                  SumAggregator(2)).eval()  # fmt: skip
-    images = feature_visualisation(model, (-1.0, 2.0), steps=60)
+    images = feature_visualization(model, (-1.0, 2.0), steps=60)
     assert images.shape == (3, channels, 16, 16)
     assert images.min() >= -1.0 and images.max() <= 2.0
     noise = torch.rand(200, channels, 16, 16) * 3 - 1
@@ -74,10 +74,10 @@ def test_feature_visualisation_raises_its_concept(channels):
     assert (reached > typical).all()  # beyond any of 200 random inputs in the same range
 
 
-def test_feature_visualisation_refuses_non_images():
+def test_feature_visualization_refuses_non_images():
     model, _ = make_model("mlp")
     with pytest.raises(ValueError, match="image inputs"):
-        feature_visualisation(model, (0.0, 1.0), steps=1)
+        feature_visualization(model, (0.0, 1.0), steps=1)
 
 
 def test_collapse_check_finds_dead_and_duplicate_concepts():
@@ -104,7 +104,7 @@ def test_prototypes_export_arrays_and_figures(image_senn, tmp_path):
     paths = prototypes.export(tmp_path)
     arrays = np.load(tmp_path / "concept_2.npz")
     np.testing.assert_array_equal(arrays["activation_images"], x[prototypes.by_activation[1]].numpy())
-    assert arrays["traversal"].shape == (5, 1, 14, 14) and arrays["feature_visualisation"].shape == (1, 14, 14)
+    assert arrays["traversal"].shape == (5, 1, 14, 14) and arrays["feature_visualization"].shape == (1, 14, 14)
     assert json.loads((tmp_path / "collapse.json").read_text()).keys() == {"dead", "duplicates"}
     assert len(paths) == 4
     figures = save_prototype_figures(prototypes, tmp_path)

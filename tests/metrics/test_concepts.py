@@ -79,7 +79,7 @@ def test_completeness_of_the_concepts_that_define_the_label():
 
 
 @pytest.mark.parametrize(
-    ("score", "tolerance"),  # up to the probes' random initialisation, which the column order changes
+    ("score", "tolerance"),  # up to the probes' random initialization, which the column order changes
     [
         (lambda h: concept_alignment(h, TRUE).mean_auc, 1e-9),
         (lambda h: niche_impurity(h, TRUE), 0.03),

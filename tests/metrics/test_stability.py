@@ -9,7 +9,7 @@ import torch
 from torch.autograd.functional import jacobian
 
 from senn.config import compose_config
-from senn.metrics import concept_lipschitz, local_lipschitz, normalised, senn_explainer, senn_input_explainer
+from senn.metrics import concept_lipschitz, local_lipschitz, normalized, senn_explainer, senn_input_explainer
 from senn.metrics.stability import sample_ball
 from senn.models import SENN, MLPConceptizer, MLPParametrizer, SumAggregator
 from tests.conftest import make_model
@@ -74,7 +74,7 @@ def test_bad_settings_are_refused(kwargs, match):
 
 
 @pytest.mark.parametrize("how", ["max", "unit"])
-def test_normalised_estimates_are_scale_free(how):
+def test_normalized_estimates_are_scale_free(how):
     model, x = make_model("conv")
     target = torch.zeros(len(x), dtype=torch.long)
     explainer = senn_explainer(model)
@@ -84,28 +84,28 @@ def test_normalised_estimates_are_scale_free(how):
         return local_lipschitz(fn, x, target, budget=8, generator=torch.Generator().manual_seed(0))
 
     torch.testing.assert_close(estimate(scaled), 10 * estimate(explainer))
-    torch.testing.assert_close(estimate(normalised(scaled, how)), estimate(normalised(explainer, how)))
-    e = normalised(explainer, how)(x, target)
+    torch.testing.assert_close(estimate(normalized(scaled, how)), estimate(normalized(explainer, how)))
+    e = normalized(explainer, how)(x, target)
     size = e.abs().amax(1) if how == "max" else e.norm(dim=1)
     torch.testing.assert_close(size, torch.ones(len(x), dtype=x.dtype))
 
 
-def test_unit_normalisation_compares_explanations_of_any_length():
-    """The same pattern repeated over 16× more entries: max-normalised distances grow 4× (sqrt 16), unit ones
+def test_unit_normalization_compares_explanations_of_any_length():
+    """The same pattern repeated over 16× more entries: max-normalized distances grow 4× (sqrt 16), unit ones
     do not change: the length artefact that a K- vs D-entry comparison would otherwise carry."""
     pattern = torch.tensor([[1.0, -0.5, 0.25, 0.0]], dtype=torch.float64)
     moved = torch.tensor([[0.8, -0.4, 0.5, 0.1]], dtype=torch.float64)
 
     def distance(how, repeats):
         short = lambda inputs, t: (pattern if inputs.sum() == 0 else moved).repeat(1, repeats)  # noqa: E731
-        fn = normalised(short, how)
+        fn = normalized(short, how)
         zero, one = torch.zeros(1, 1), torch.ones(1, 1)
         return float((fn(zero, None) - fn(one, None)).norm())
 
     assert distance("max", 16) == pytest.approx(4 * distance("max", 1))
     assert distance("unit", 16) == pytest.approx(distance("unit", 1))
-    with pytest.raises(ValueError, match="normalise='l1'"):
-        normalised(senn_explainer(make_model("mlp")[0]), "l1")
+    with pytest.raises(ValueError, match="normalize='l1'"):
+        normalized(senn_explainer(make_model("mlp")[0]), "l1")
 
 
 def test_the_senn_explanation_in_input_space_is_theta_through_the_concept_jacobian():
@@ -135,4 +135,4 @@ def test_the_python_api_and_senn_evaluate_share_their_defaults():
     defaults = inspect.signature(local_lipschitz).parameters
     assert (defaults["epsilon"].default, defaults["budget"].default, defaults["norm"].default) == (
         s.epsilon, s.budget, s.norm)  # fmt: skip
-    assert inspect.signature(normalised).parameters["how"].default == s.normalise
+    assert inspect.signature(normalized).parameters["how"].default == s.normalize

@@ -55,7 +55,7 @@ def test_ddp_matches_one_process(ws, capsys):
     the whole batch (the same preset run here; up to floating-point summation order)."""
     command = first("senn-train experiment=mnist trainer=ddp trainer.devices=2")
     result = ws.run(command, capsys)
-    assert result.out.count("senn-train finished") == 1  # rank zero summarises
+    assert result.out.count("senn-train finished") == 1  # rank zero summarizes
     run = Path(re.search(r"run folder:\s+(\S+)", result.out)[1])
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_000.ckpt", "last.ckpt"]
     single = ws.execute(["senn-train", "experiment=mnist", "debug=default", "data.verify_checksums=false",

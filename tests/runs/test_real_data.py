@@ -76,8 +76,8 @@ def test_full_senn_evaluate_on_a_trained_mnist_model(mnist_runs, real_data_dir, 
     cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"data_dir={real_data_dir}",
                         "num_examples=10", "prototypes.num_examples=500", "prototypes.feature_vis_steps=32",
                         f"output_dir={tmp_path}"])  # fmt: skip
-    summary = evaluate(cfg)
-    assert list(summary["methods"]) == ["senn", *POSTHOC_METHODS]
-    assert summary["methods"]["senn"]["accuracy"] >= 0.8  # 10 test digits after one epoch
-    assert all(entry["stability"]["n"] == 10 for entry in summary["methods"].values())
-    assert len(summary["like_for_like"]) == 2 and (tmp_path / "report.html").stat().st_size > 100_000
+    evaluation = evaluate(cfg)
+    assert list(evaluation.methods) == ["senn", *POSTHOC_METHODS]
+    assert evaluation.methods["senn"].accuracy >= 0.8  # 10 test digits after one epoch
+    assert all(m.stability.n == 10 for m in evaluation.methods.values())
+    assert len(evaluation.like_for_like) == 2 and (tmp_path / "report.html").stat().st_size > 100_000

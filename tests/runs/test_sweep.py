@@ -54,7 +54,7 @@ def test_grid_sweep_and_its_summary(tmp_path, capsys):
     assert "summary.md" in capsys.readouterr().out
     # other evaluation settings go to another sub-folder, leaving the first results as they were
     sweep_summary([str(sweep), "--evaluate-examples", "10", "--evaluation", "scale_free", "--evaluate-overrides",
-                   "stability.normalise=true", "--out", str(tmp_path / "scale_free")])  # fmt: skip
+                   "stability.normalize=max", "--out", str(tmp_path / "scale_free")])  # fmt: skip
     scale_free = json.loads((tmp_path / "scale_free" / "runs.json").read_text())
     assert all((Path(r["run"]) / "scale_free" / "metrics.json").exists() for r in scale_free)
     assert {r["stability"] for r in scale_free}.isdisjoint(r["stability"] for r in runs)
