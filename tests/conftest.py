@@ -9,10 +9,12 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from senn.config import config_dir
@@ -25,15 +27,15 @@ from senn.models import (
     MLPParametrizer,
     SumAggregator,
 )
-from senn.runs import train
+from senn.runs import fill_from_data, train
 
 REPO = Path(__file__).resolve().parents[1]
 
 SMALL = [
     "data=synthetic", "data.num_samples=400", "data.batch_size=50",
-    "model/conceptizer=mlp", "model.conceptizer.in_features=10", "model.conceptizer.num_concepts=4",
+    "model/conceptizer=mlp", "model.conceptizer.num_concepts=4",
     "model/parametrizer=mlp", "model.parametrizer.hidden_sizes=[16]",
-    "model.aggregator.num_classes=3", "model.optimizer.lr=0.01",
+    "model.optimizer.lr=0.01",
     "trainer.max_epochs=3", "callbacks.progress_bar.refresh_rate=0",
 ]  # fmt: skip
 """A small synthetic SENN (10 features, 4 MLP concepts, 3 classes, 8 steps an epoch): the tests' training run."""
@@ -144,6 +146,13 @@ def compose_train(overrides: list[str]) -> DictConfig:
     """``senn-train``'s config with ``overrides``, as the command line would compose it."""
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose("train", overrides=overrides)
+
+
+def build_module(overrides: list[str]) -> Any:
+    """The LightningModule ``senn-train`` would build from ``overrides``: sizes and names filled from the data."""
+    cfg = compose_train(overrides)
+    fill_from_data(cfg.model, instantiate(cfg.data))
+    return instantiate(cfg.model, _recursive_=False)
 
 
 @pytest.fixture(scope="session")

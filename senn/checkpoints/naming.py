@@ -25,7 +25,7 @@ def name_concepts(ckpt_path: str | Path, names: Sequence[str], output: str | Pat
                              "--output <file>.ckpt to write a named copy")  # fmt: skip
         ckpt_path = pretrained_path(str(ckpt_path))
     module = load_checkpoint(ckpt_path)  # refuses foreign / unsafe files
-    count = getattr(getattr(module.model, "conceptizer", None), "num_concepts", None)
+    count = getattr(getattr(module.model, "conceptizer", None), "out_features", None)
     if count is None:
         raise ValueError(f"{ckpt_path} holds a {type(module).__name__}, which has no concepts to name")
     names = [str(n) for n in names]

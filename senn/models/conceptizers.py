@@ -35,8 +35,8 @@ class _Autoencoder(nn.Module):
             )
         if beta < 0:
             raise ValueError(f"{type(self).__name__}: beta={beta} must be >= 0")
-        self.num_concepts = num_concepts + int(bias)
-        self.bias = bias
+        self.num_concepts, self.bias = num_concepts, bias
+        self.out_features = num_concepts + int(bias)  # the columns of h: the K concepts and the constant one
         self.activation_name = activation
         self.activation = CONCEPT_ACTIVATIONS[activation]()
         self.variational, self.beta = variational, beta
@@ -59,7 +59,7 @@ class _Autoencoder(nn.Module):
         """Decode concepts (B, K [+ 1]) into inputs; the constant ``bias`` concept is not part of the code."""
         if self.decoder is None:
             raise ValueError(f"{type(self).__name__} has no decoder (decoder=false)")
-        code = concepts[:, : self.num_concepts - int(self.bias)]  # (B, K)
+        code = concepts[:, : self.num_concepts]  # (B, K)
         out = self.decoder(code)
         return out.view(len(code), *self.input_shape)
 
@@ -92,7 +92,7 @@ class ConvConceptizer(_Autoencoder):
             or ``sigmoid`` (in (0, 1): a concept's probability).
         variational: a β-VAE code: concepts are posterior means, the loss adds ``beta``·KL.
         beta: weight of the KL term when ``variational``.
-        bias: append a constant 1 concept (K + 1 concepts in all), whose relevance acts as an
+        bias: append a constant 1 concept (``out_features`` = K + 1 columns), whose relevance acts as an
             input-dependent intercept; needed where "all concepts absent" must still predict a class.
     """
 
@@ -161,7 +161,7 @@ class MLPConceptizer(_Autoencoder):
         activation: ``linear``, ``relu`` or ``sigmoid`` concepts (see :class:`ConvConceptizer`).
         variational: a β-VAE code: concepts are posterior means, the loss adds ``beta``·KL.
         beta: weight of the KL term when ``variational``.
-        bias: append a constant 1 concept (K + 1 concepts in all), whose relevance acts as an
+        bias: append a constant 1 concept (``out_features`` = K + 1 columns), whose relevance acts as an
             input-dependent intercept; needed where "all concepts absent" must still predict a class.
     """
 
@@ -197,14 +197,14 @@ class IdentityConceptizer(nn.Module):
 
     Args:
         in_features: D, the number of input features.
-        bias: append the constant concept (then K = D + 1).
+        bias: append the constant concept (``out_features`` = D + 1 columns).
     """
 
     def __init__(self, in_features: int, bias: bool = False) -> None:
         super().__init__()
         self.input_shape = (in_features,)
-        self.bias = bias
-        self.num_concepts = in_features + int(bias)
+        self.num_concepts, self.bias = in_features, bias
+        self.out_features = in_features + int(bias)  # the columns of h
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         """Return the flattened input (B, D), plus a ones column when ``bias``, and no reconstruction."""

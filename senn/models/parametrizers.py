@@ -43,7 +43,7 @@ class MLPParametrizer(_Parametrizer):
 
     Args:
         in_features: D, the number of input features (inputs of any shape are flattened).
-        num_concepts: K.
+        num_concepts: the concepts it weighs, the conceptizer's ``out_features`` (K, or K + 1 with a bias concept).
         num_classes: C, the number of outputs (1 for binary or single-target regression).
         hidden_sizes: widths of the hidden layers.
         dropout: dropout after each hidden layer.
@@ -69,7 +69,7 @@ class LeNetParametrizer(_Parametrizer):
     Args:
         in_channels: image channels.
         image_size: height and width of the (square) input images.
-        num_concepts: K.
+        num_concepts: the concepts it weighs, the conceptizer's ``out_features`` (K, or K + 1 with a bias concept).
         num_classes: C.
         channels: output channels of the convolution blocks.
         kernel_size: convolution kernel size.
@@ -108,7 +108,7 @@ class CIFARParametrizer(_Parametrizer):
     Args:
         in_channels: image channels.
         image_size: height and width of the (square) input images.
-        num_concepts: K.
+        num_concepts: the concepts it weighs, the conceptizer's ``out_features`` (K, or K + 1 with a bias concept).
         num_classes: C.
         channels: output channels of the convolution blocks.
         hidden_sizes: widths of the fully connected hidden layers.
@@ -147,7 +147,7 @@ class ConstantParametrizer(nn.Module):
     concept (the conceptizer's ``bias``) gives it the bottleneck's intercept.
 
     Args:
-        num_concepts: K.
+        num_concepts: the concepts it weighs, the conceptizer's ``out_features`` (K, or K + 1 with a bias concept).
         num_classes: C.
     """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -91,6 +92,10 @@ class SENN(nn.Module):
     def _check_shapes(self) -> None:
         """Run a dummy batch of 2 through the parts and check that their shapes agree."""
         name = type(self).__name__
+        shapes = [getattr(part, "input_shape", None) for part in (self.conceptizer, self.parametrizer)]
+        if None not in shapes and math.prod(shapes[0]) != math.prod(shapes[1]):  # (flat (D,) takes any D-sized input)
+            raise ValueError(f"{name}: the conceptizer takes inputs of shape {tuple(shapes[0])}, the parametrizer "
+                             f"{tuple(shapes[1])}; make them equal (null takes both from the data)")  # fmt: skip
         param = next(self.parameters(), None)
         x = torch.zeros(2, *self.input_shape, device=param.device if param is not None else None)
         was_training = self.training

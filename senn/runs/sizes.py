@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf, open_dict
-from omegaconf.errors import InterpolationResolutionError
 from torch import nn
 
 from senn.data import SplitDataModule
@@ -14,18 +15,18 @@ COMPONENTS = ("conceptizer", "parametrizer", "aggregator", "network")
 
 
 def _unset(node: DictConfig, key: str) -> bool:
-    """True when ``node.key`` is null, ``???`` or an interpolation that cannot resolve (e.g. to a key the
-    chosen component does not have): the value is left to the data."""
-    if key not in node or OmegaConf.is_missing(node, key):
-        return key in node
+    """True when ``node`` leaves ``key`` to the data: null, ``???``, or left out although its ``_target_``'s
+    constructor takes it."""
+    if key in node:
+        return OmegaConf.is_missing(node, key) or node[key] is None
     try:
-        return node[key] is None
-    except InterpolationResolutionError:
-        return True
+        return key in inspect.signature(get_object(str(node.get("_target_")))).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):  # no or unknown target: validation reports it
+        return False
 
 
 def _concept_count(conceptizer: DictConfig) -> int | None:
-    """K of a conceptizer config: its ``num_concepts`` (identity: its ``in_features``) plus the bias concept."""
+    """The columns of h a conceptizer config gives: its K (identity: its ``in_features``), plus the bias concept."""
     key = "num_concepts" if "num_concepts" in conceptizer else "in_features"
     if key not in conceptizer or _unset(conceptizer, key):
         return None
@@ -33,13 +34,15 @@ def _concept_count(conceptizer: DictConfig) -> int | None:
 
 
 def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
-    """Fill the model config's unset (null) sizes and names from what ``datamodule`` declares, in place.
+    """Fill the model config's unset (null) sizes and names, in place: the one place sizes are decided.
 
-    Input sizes (``in_features`` for tables; ``in_channels`` and ``image_size`` for square images),
-    ``num_classes`` and ``task`` of every component, the parametrizer's ``num_concepts`` (the
-    conceptizer's K), the identity encoder's concept names (its features), and the model's
-    ``class_names`` / ``feature_names``. Values the config sets are kept (:func:`check_compatible`
-    reports a mismatch). Returns the ``key=value`` settings made, for the log.
+    From ``datamodule``: input sizes (``in_features`` for tables; ``in_channels`` and ``image_size`` for
+    square images), ``num_classes`` and ``task`` of every component, the model's ``class_names`` /
+    ``feature_names`` and the identity conceptizer's concept names (its features). From the model
+    itself: the parametrizer's ``num_concepts``, the columns of h (the conceptizer's K, plus one with a
+    bias concept), and a plain network's ``num_concepts=1``. Values the config sets are kept
+    (:func:`check_compatible` and the SENN's build-time check report a mismatch). Returns the
+    ``key=value`` settings made, for the log.
     """
     shape = tuple(datamodule.input_shape)
     data_values: dict[str, Any] = {"num_classes": datamodule.num_classes, "task": datamodule.task}
@@ -53,15 +56,15 @@ def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
             node = model if not path else model.get(path)
             if not isinstance(node, DictConfig):
                 continue
-            if path == "parametrizer" and _unset(node, "num_concepts"):
-                count = _concept_count(model.conceptizer) if "conceptizer" in model else None
-                if count is not None:
-                    node.num_concepts = count
-                    filled.append(f"model.parametrizer.num_concepts={count}")
             for key, value in data_values.items():
                 if (path or key == "task") and _unset(node, key):
                     node[key] = value
                     filled.append(f"{'model.' + path + '.' if path else 'model.'}{key}={value}")
+        concepts = {"parametrizer": _concept_count(model.conceptizer) if "conceptizer" in model else None, "network": 1}
+        for path, count in concepts.items():
+            if isinstance(model.get(path), DictConfig) and _unset(model[path], "num_concepts") and count is not None:
+                model[path].num_concepts = count
+                filled.append(f"model.{path}.num_concepts={count}")
         parts = [model.get(c) for c in ("aggregator", "network")]
         outputs = [part.get("num_classes") for part in parts if isinstance(part, DictConfig)]
         fits = all(n == datamodule.num_classes for n in outputs)  # else check_compatible names the mismatch

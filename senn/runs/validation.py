@@ -129,11 +129,11 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
             try:
                 value = None if OmegaConf.is_missing(node, key) else node[key]
             except InterpolationResolutionError as err:
-                value = err
+                problems.append(f"{path}.{key}: {err}")
+                continue
             if isinstance(value, DictConfig | ListConfig) and key != "devices":
                 continue
-            unset = value is None or isinstance(value, InterpolationResolutionError)
-            if unset and key in DATA_KEYS:
+            if value is None and key in DATA_KEYS:
                 if not unset_ok and path.startswith("model"):
                     problems.append(f"{path}.{key} is unset and the data does not determine it: set it")
                 continue

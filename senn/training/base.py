@@ -56,7 +56,7 @@ class ClassifierModule(pl.LightningModule):
         name = type(self).__name__
         task, outputs = self.model.task, getattr(self.model, "num_classes", None)
         expected = {"class_names": tasks.num_class_names(task, outputs),
-                    "concept_names": getattr(getattr(self.model, "conceptizer", None), "num_concepts", None),
+                    "concept_names": getattr(getattr(self.model, "conceptizer", None), "out_features", None),
                     "feature_names": None}  # fmt: skip
         given = {"class_names": class_names, "concept_names": concept_names, "feature_names": feature_names}
         for key, names in given.items():

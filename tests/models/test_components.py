@@ -115,7 +115,10 @@ def test_senn_without_decoder_has_no_reconstruction():
     [
         ((ConvConceptizer(num_concepts=4), LeNetParametrizer(num_concepts=5), SumAggregator(10)), "num_concepts to 4"),
         ((ConvConceptizer(), LeNetParametrizer(num_classes=3), SumAggregator(10)), "num_classes=10"),
-        ((ConvConceptizer(3, 32), LeNetParametrizer(1, 28), SumAggregator(10)), "parametrizer cannot take"),
+        (
+            (ConvConceptizer(3, 32), LeNetParametrizer(1, 28), SumAggregator(10)),
+            r"conceptizer takes inputs of shape \(3, 32, 32\)",
+        ),
         ((IdentityConceptizer(5, bias=True), MLPParametrizer(5, 5, 2), SumAggregator(2)), "num_concepts to 6"),
     ],
 )

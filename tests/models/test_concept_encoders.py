@@ -40,7 +40,8 @@ def test_variational_concepts_are_posterior_means_and_kl_is_weighted_per_element
 def test_bias_concept_is_constant_and_not_decoded():
     conceptizer = MLPConceptizer(6, num_concepts=3, bias=True)
     concepts, reconstruction = conceptizer(torch.randn(4, 6))
-    assert conceptizer.num_concepts == 4 and concepts[:, 3].tolist() == [1.0] * 4
+    assert (conceptizer.num_concepts, conceptizer.out_features) == (3, 4)  # the argument K, and the columns of h
+    assert concepts[:, 3].tolist() == [1.0] * 4
     torch.testing.assert_close(conceptizer.decode(concepts), reconstruction)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +12,10 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from senn.config import config_dir
-from senn.runs import check_compatible
+from senn.runs import check_compatible, fill_from_data
 from senn.runs.validation import validate_config
 from senn.training import PlainModule, SENNModule
-from tests.conftest import compose_train
+from tests.conftest import build_module, compose_train
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 
@@ -52,8 +53,7 @@ def test_every_documented_preset_exists():
 @pytest.mark.parametrize("experiment", ["mnist", "breast_cancer"])
 def test_plain_baseline_has_the_parametrizers_architecture(experiment, tmp_path):
     senn, base = (
-        instantiate(compose_train([f"experiment={name}", f"output_dir={tmp_path}"]).model, _recursive_=False)
-        for name in (experiment, f"{experiment}_plain")
+        build_module([f"experiment={name}", f"output_dir={tmp_path}"]) for name in (experiment, f"{experiment}_plain")
     )
     theta, net = senn.model.parametrizer.net, base.model.network.net
     assert [type(m) for m in theta.modules()] == [type(m) for m in net.modules()]
@@ -70,16 +70,28 @@ def test_paper_settings_of_the_mnist_preset(tmp_path):
 
 
 def test_concept_count_follows_the_conceptizer(tmp_path):
-    cfg = compose_train(["experiment=mnist", "model.conceptizer.num_concepts=8", f"output_dir={tmp_path}"])
-    module = instantiate(cfg.model, _recursive_=False)
+    module = build_module(["experiment=mnist", "model.conceptizer.num_concepts=8", f"output_dir={tmp_path}"])
     assert module.model(torch.zeros(2, 1, 28, 28)).relevances.shape == (2, 8, 10)
+    module = build_module(["experiment=shapes", "model.conceptizer.bias=true", f"output_dir={tmp_path}"])
+    assert module.model.conceptizer.num_concepts == 5 and module.model.parametrizer.num_concepts == 6  # K + bias
+
+
+def test_every_size_comes_from_the_data(tmp_path):
+    """One preset on other data: the sizes follow the data (no preset states a size the data supplies)."""
+    module = build_module(["experiment=mnist", "data=cifar10", f"output_dir={tmp_path}"])
+    assert module.model(torch.zeros(2, 3, 32, 32)).relevances.shape == (2, 5, 10)
+    assert module.model.conceptizer.input_shape == module.model.parametrizer.input_shape == (3, 32, 32)
 
 
 def test_model_that_does_not_fit_the_data_is_refused(tmp_path):
-    cfg = compose_train(["experiment=compas", "model.aggregator.num_classes=2", "model.aggregator.task=multiclass",
-                         f"output_dir={tmp_path}"])  # fmt: skip
-    with pytest.raises(ValueError, match="num_classes=2 but COMPASDataModule has 1"):
-        check_compatible(instantiate(cfg.data), instantiate(cfg.model, _recursive_=False).model)
-    cfg = compose_train(["experiment=mnist", "data=cifar10", f"output_dir={tmp_path}"])
-    with pytest.raises(ValueError, match=r"inputs of shape \(1, 28, 28\) but CIFAR10DataModule has \(3, 32, 32\)"):
-        check_compatible(instantiate(cfg.data), instantiate(cfg.model, _recursive_=False).model)
+    """A model built for one data set (its sizes filled from it), checked against another."""
+    for preset, other, message in [
+        ("compas", "data=breast_cancer", "the model takes inputs of shape (11,) but BreastCancerDataModule has (30,)"),
+        ("mnist", "data=cifar10", "inputs of shape (1, 28, 28) but CIFAR10DataModule has (3, 32, 32)"),
+        ("mnist", "experiment=compas", "num_classes=10 but COMPASDataModule has 1"),
+    ]:
+        cfg = compose_train([f"experiment={preset}", f"output_dir={tmp_path}"])
+        fill_from_data(cfg.model, instantiate(cfg.data))
+        elsewhere = instantiate(compose_train([other, f"output_dir={tmp_path}"]).data)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            check_compatible(elsewhere, instantiate(cfg.model, _recursive_=False).model)

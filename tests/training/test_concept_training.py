@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from senn.checkpoints import load_checkpoint
 from senn.evaluation.concept_quality import concept_quality
 from senn.runs import train
-from tests.conftest import compose_train
+from tests.conftest import build_module, compose_train
 
 SMALL = ["logger=none", "callbacks.progress_bar.refresh_rate=0", "callbacks.explanations.every_n_epochs=1000",
          "trainer.max_epochs=40"]  # fmt: skip
@@ -53,8 +53,7 @@ def test_without_kept_annotations_the_concept_loss_gives_no_signal(tmp_path):
 
 
 def test_training_interventions_put_annotations_in_place_of_concepts():
-    cfg = compose_train(["experiment=tabular_toy_supervised", "model.intervention_probability=1.0"])
-    module = instantiate(cfg.model, _recursive_=False)
+    module = build_module(["experiment=tabular_toy_supervised", "model.intervention_probability=1.0"])
     x = torch.randn(4, 7)
     annotations = torch.tensor([[1.0, 0.0, 1.0], [0.0, float("nan"), 1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
     out = module.model(x)
@@ -67,6 +66,5 @@ def test_training_interventions_put_annotations_in_place_of_concepts():
 
 
 def test_training_interventions_need_probability_concepts():
-    cfg = compose_train(["experiment=tabular_toy", "model.intervention_probability=0.5"])
     with pytest.raises(InstantiationException, match="activation=sigmoid"):
-        instantiate(cfg.model, _recursive_=False)
+        build_module(["experiment=tabular_toy", "model.intervention_probability=0.5"])
