@@ -14,9 +14,17 @@ from senn.runs import train
 DATA = ["data=synthetic", "data.input_shape=[1,14,14]", "data.num_classes=3", "data.num_samples=300",
         "data.batch_size=50"]  # fmt: skip
 RUN = ["logger=none", "trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0"]
-SENN = ["experiment=mnist", "model.conceptizer.num_concepts=3", "model.conceptizer.channels=[4,8]",
-        "model.conceptizer.kernel_size=3", "model.parametrizer.channels=[4,8]", "model.parametrizer.kernel_size=3",
-        "model.parametrizer.hidden_size=16", "model.optimizer.lr=0.01", "model.concept_names=[stroke,loop,bar]"]
+SENN = [
+    "experiment=mnist",
+    "model.conceptizer.num_concepts=3",
+    "model.conceptizer.channels=[4,8]",
+    "model.conceptizer.kernel_size=3",
+    "model.parametrizer.channels=[4,8]",
+    "model.parametrizer.kernel_size=3",
+    "model.parametrizer.hidden_size=16",
+    "model.optimizer.lr=0.01",
+    "model.concept_names=[stroke,loop,bar]",
+]
 PLAIN = ["experiment=mnist_plain", "model.network.channels=[4,8]", "+model.network.kernel_size=3",
          "model.network.hidden_size=16", "model.optimizer.lr=0.01"]  # fmt: skip
 
