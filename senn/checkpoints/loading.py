@@ -10,22 +10,21 @@ import torch
 
 from senn.checkpoints.zoo import PREFIX, pretrained_path
 from senn.models.utils import resolve_device
-from senn.training.base import ClassifierModule
+from senn.training.base import SupervisedModule
 from senn.training.module import SENNModule
 from senn.training.plain import PlainModule
 
-MODULES: dict[str, type[ClassifierModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
+MODULES: dict[str, type[SupervisedModule]] = {"SENNModule": SENNModule, "PlainModule": PlainModule}
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> ClassifierModule:
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> SupervisedModule:
     """Rebuild the module a ``senn-train`` checkpoint holds, on ``device`` (``"auto"``: a CUDA GPU where
     there is one), in eval mode, with ``weights_only=True`` loading.
 
     ``path`` may name a model shipped with senn as ``pretrained:<name>`` (see :mod:`senn.checkpoints.zoo`).
 
-    The module class comes from the checkpoint's ``senn`` record (or, for checkpoints without one,
-    from its hyperparameters); the data config it was trained on is restored as ``data_config``, a
-    user's table's preprocessing as ``preprocessing``.
+    The module class comes from the checkpoint's ``senn`` record; the data config it was trained on is
+    restored as ``data_config``, a user's table's preprocessing as ``preprocessing``.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -50,11 +49,11 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Cla
         raise ValueError(f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): {err}") from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "hyper_parameters" not in checkpoint:
         raise ValueError(f"{path} is not a senn-train checkpoint: it has no 'state_dict' and 'hyper_parameters'")
-    record = checkpoint.get("senn") or {}
-    hparams = checkpoint["hyper_parameters"]
-    name = record.get("module") or ("SENNModule" if "conceptizer" in hparams else "PlainModule")
-    if name not in MODULES or not ({"conceptizer", "network"} & set(hparams)):
-        raise ValueError(f"{path} is not a senn checkpoint (module {name!r}, hyperparameters {sorted(hparams)})")
+    record, hparams = checkpoint.get("senn") or {}, checkpoint["hyper_parameters"]
+    name = record.get("module")
+    if name not in MODULES:
+        raise ValueError(f"{path} is not a senn checkpoint: it records no senn module (found {name!r}; written by "
+                         f"senn-train, a checkpoint names one of {sorted(MODULES)})")  # fmt: skip
     try:
         module = MODULES[name](**hparams)
     except Exception as err:
@@ -88,6 +87,6 @@ def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor])
     )
 
 
-def pretrained(name: str, device: str = "cpu") -> ClassifierModule:
+def pretrained(name: str, device: str = "cpu") -> SupervisedModule:
     """The model shipped with senn as ``name`` (e.g. ``"mnist"``; see :mod:`senn.checkpoints.zoo`) on ``device``."""
     return load_checkpoint(pretrained_path(name), device=device)

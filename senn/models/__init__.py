@@ -1,9 +1,9 @@
-"""Composable SENN models: concept encoders, relevance parametrizers, aggregators and the SENN itself."""
+"""Composable SENN models: conceptizers, relevance parametrizers, aggregators and the SENN itself."""
 
 from senn.models.aggregators import SumAggregator
 from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
 from senn.models.parametrizers import CIFARParametrizer, ConstantParametrizer, LeNetParametrizer, MLPParametrizer
-from senn.models.plain import PlainClassifier
+from senn.models.plain import PlainNetwork
 from senn.models.senn import SENN, SENNOutput
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "LeNetParametrizer",
     "MLPConceptizer",
     "MLPParametrizer",
-    "PlainClassifier",
+    "PlainNetwork",
     "SENNOutput",
     "SumAggregator",
 ]

@@ -1,4 +1,4 @@
-"""Small building blocks shared by the concept encoders and relevance parametrizers."""
+"""Small building blocks shared by the conceptizers and relevance parametrizers."""
 
 from __future__ import annotations
 

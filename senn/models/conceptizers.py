@@ -1,4 +1,4 @@
-"""Concept encoders h(x): map an input batch to ``(concepts (B, K), reconstruction or None)``."""
+"""Conceptizers h(x), the concept encoders: map an input batch to ``(concepts (B, K), reconstruction or None)``."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class _Autoencoder(nn.Module):
 
 
 class ConvConceptizer(_Autoencoder):
-    """Convolutional sparse autoencoder for images (the paper's MNIST / CIFAR-10 concept encoder).
+    """Convolutional sparse autoencoder for images (the paper's MNIST / CIFAR-10 conceptizer).
 
     Encoder: ``conv(k) -> maxpool 2 -> ReLU`` per entry of ``channels``, then a linear layer to
     ``num_concepts`` and the concept ``activation``. Decoder (optional): the mirror image, upsampling

@@ -1,4 +1,4 @@
-"""A conventional classifier, the baseline the post-hoc explainers are evaluated on."""
+"""A plain network (classifier or regressor), the baseline the post-hoc explainers are evaluated on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 
-class PlainClassifier(nn.Module):
+class PlainNetwork(nn.Module):
     """A plain network of the same size as a SENN's parametrizer: ``logits(x) = net(x)``.
 
     ``network`` is any parametrizer (output (B, 1, C)) built with ``num_concepts=1``, so the baseline
@@ -34,7 +34,7 @@ class PlainClassifier(nn.Module):
         self.input_shape: tuple[int, ...] | None = tuple(shape) if shape is not None else None
         self.num_classes: int | None = getattr(network, "num_classes", None)
         if getattr(network, "num_concepts", 1) != 1:
-            raise ValueError(f"PlainClassifier: the network must have num_concepts=1, got {network.num_concepts}")
+            raise ValueError(f"PlainNetwork: the network must have num_concepts=1, got {network.num_concepts}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (B, C)."""

@@ -1,4 +1,4 @@
-"""The self-explaining neural network: a concept encoder, a relevance parametrizer and an aggregator."""
+"""The self-explaining neural network: a conceptizer, a relevance parametrizer and an aggregator."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class SENN(nn.Module):
     the offending shapes if they do not fit together.
 
     Args:
-        conceptizer: the concept encoder h.
+        conceptizer: the conceptizer h (the concept encoder).
         parametrizer: the relevance parametrizer θ.
         aggregator: the aggregator g.
         input_shape: shape of one input without the batch dimension, for the construction check.

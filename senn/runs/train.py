@@ -21,7 +21,7 @@ from senn.runs.record import RunRecord, stop_reason
 from senn.runs.resume import resume_path
 from senn.runs.sizes import check_compatible
 from senn.runs.validation import validate_config
-from senn.training.base import ClassifierModule
+from senn.training.base import SupervisedModule
 from senn.training.history import MetricHistory
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     quiet_lightning_tips()
     pl.seed_everything(cfg.seed, workers=True)
-    module: ClassifierModule = instantiate(cfg.model, _recursive_=False)
+    module: SupervisedModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
     if hasattr(datamodule, "fitted_arguments"):  # statistics fitted on the training split, for re-use

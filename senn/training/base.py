@@ -28,8 +28,9 @@ def plain(spec: Any) -> Any:
     return OmegaConf.to_container(spec, resolve=True) if isinstance(spec, DictConfig | ListConfig) else spec
 
 
-class ClassifierModule(pl.LightningModule):
-    """Base of :class:`~senn.training.SENNModule` and :class:`~senn.training.PlainModule`.
+class SupervisedModule(pl.LightningModule):
+    """Base of :class:`~senn.training.SENNModule` and :class:`~senn.training.PlainModule`: a model trained on
+    labels, for classification or regression (the task of its ``model``).
 
     Subclasses build ``self.model`` (with ``task`` and ``num_classes`` attributes), then call
     :meth:`_init_metrics`. The checkpoint records the module class and the data config that
@@ -123,10 +124,11 @@ class ClassifierModule(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Restore torch's RNG states when resuming (CUDA states only onto as many devices as were saved)."""
         rng = (checkpoint.get("senn") or {}).get("rng")
-        if isinstance(rng, torch.Tensor):  # checkpoints before CUDA states were kept: the CPU state alone
-            rng = {"cpu": rng}
         if rng is None:
             return
+        if not isinstance(rng, dict):
+            raise ValueError("this checkpoint keeps its random-number state in an early 0.1.0 build's format, which "
+                             "cannot be resumed; load it with senn.checkpoints.load_checkpoint instead")  # fmt: skip
         torch.set_rng_state(rng["cpu"])
         cuda = rng.get("cuda")
         if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():

@@ -19,10 +19,10 @@ from senn.losses import (
 from senn.models import SENN, SENNOutput, SumAggregator
 from senn.models.conceptizers import concepts_are_probabilities
 from senn.models.intervene import replace_concepts
-from senn.training.base import ClassifierModule, ComponentSpec, build, plain
+from senn.training.base import ComponentSpec, SupervisedModule, build, plain
 
 
-class SENNModule(ClassifierModule):
+class SENNModule(SupervisedModule):
     """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``,
     plus ``concept_weight`` times the concept loss on annotated data and β·KL for a variational encoder.
 
@@ -40,7 +40,7 @@ class SENNModule(ClassifierModule):
     fully supervised are the same model.
 
     Args:
-        conceptizer: the concept encoder h, or its config.
+        conceptizer: the conceptizer h, or its config.
         parametrizer: the relevance parametrizer θ, or its config.
         aggregator: the aggregator g, or its config.
         robustness_weight: λ, the weight of the stability regularizer (0 turns it off).

@@ -8,12 +8,12 @@ from typing import Any
 import torch
 
 from senn.losses import classification_loss
-from senn.models.plain import PlainClassifier
-from senn.training.base import ClassifierModule, ComponentSpec, build, plain
+from senn.models.plain import PlainNetwork
+from senn.training.base import ComponentSpec, SupervisedModule, build, plain
 
 
-class PlainModule(ClassifierModule):
-    """Trains a :class:`senn.models.plain.PlainClassifier` with the classification loss alone.
+class PlainModule(SupervisedModule):
+    """Trains a :class:`senn.models.plain.PlainNetwork` with the task loss alone.
 
     Same logging, checkpoints and reloading as :class:`~senn.training.SENNModule`, so a baseline goes
     through exactly the SENN's pipeline (``senn-train experiment=mnist_plain``).
@@ -37,7 +37,7 @@ class PlainModule(ClassifierModule):
         super().__init__()
         self.save_hyperparameters(ignore=["network"] if isinstance(network, torch.nn.Module) else None)
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
-        self.model = PlainClassifier(build(network), task)
+        self.model = PlainNetwork(build(network), task)
         self._set_names(class_names, feature_names)
         self._init_metrics()
 

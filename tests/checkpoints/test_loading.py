@@ -84,6 +84,10 @@ def test_truncated_missing_and_foreign_files(checkpoint, tmp_path):
     torch.save({"weight": torch.ones(2)}, other)
     with pytest.raises(ValueError, match="not a senn-train checkpoint"):
         load_checkpoint(other)
+    lightning = tmp_path / "lightning.ckpt"  # another LightningModule's checkpoint: no senn record
+    torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, lightning)
+    with pytest.raises(ValueError, match="records no senn module"):
+        load_checkpoint(lightning)
 
 
 def test_plain_network_checkpoints_load_as_plain_modules(tmp_path):

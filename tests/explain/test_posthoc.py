@@ -15,7 +15,7 @@ from senn.explain.posthoc import (
     feature_mask,
     posthoc_explainer,
 )
-from senn.models import LeNetParametrizer, MLPParametrizer, PlainClassifier
+from senn.models import LeNetParametrizer, MLPParametrizer, PlainNetwork
 from tests.conftest import make_model
 
 
@@ -25,11 +25,11 @@ def test_every_method_attributes_a_batch_in_the_input_shape(method, kind):
     torch.manual_seed(0)
     if kind == "image":
         net, x = (
-            PlainClassifier(LeNetParametrizer(1, 14, 1, 3, channels=(4,), kernel_size=3, hidden_size=8)),
+            PlainNetwork(LeNetParametrizer(1, 14, 1, 3, channels=(4,), kernel_size=3, hidden_size=8)),
             torch.randn(3, 1, 14, 14),
         )
     else:
-        net, x = PlainClassifier(MLPParametrizer(6, 1, 3, hidden_sizes=(8,))), torch.randn(3, 6)
+        net, x = PlainNetwork(MLPParametrizer(6, 1, 3, hidden_sizes=(8,))), torch.randn(3, 6)
     explainer = posthoc_explainer(
         method, net, tuple(x.shape[1:]), **({"n_samples": 30} if method in ("lime", "kernel_shap") else {})
     )
@@ -89,7 +89,7 @@ def test_explainers_leave_the_callers_input_as_it_was():
 def test_a_batch_is_explained_without_warnings(method):
     """senn-evaluate explains batches: Captum's per-call warnings (requires_grad set for you, one LIME surrogate
     per example) would print once per batch."""
-    net, x = PlainClassifier(MLPParametrizer(6, 1, 3, hidden_sizes=(8,))), torch.randn(3, 6)
+    net, x = PlainNetwork(MLPParametrizer(6, 1, 3, hidden_sizes=(8,))), torch.randn(3, 6)
     options = {"n_samples": 20} if method in ("lime", "kernel_shap") else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -105,7 +105,7 @@ def test_image_feature_mask_is_square_patches_shared_by_channels():
 
 def test_unknown_method_names_the_choices():
     with pytest.raises(ValueError, match="saliency"):
-        posthoc_explainer("gradcam", PlainClassifier(MLPParametrizer(2, 1, 2)), (2,))
+        posthoc_explainer("gradcam", PlainNetwork(MLPParametrizer(2, 1, 2)), (2,))
 
 
 @pytest.mark.parametrize("num_classes", [3, 1])

@@ -7,13 +7,13 @@ import torch
 from torch import nn
 
 from senn.explain.pullback import ExcitationPullback, excitation_hooks, soft_max_pool2d
-from senn.models import LeNetParametrizer, PlainClassifier
+from senn.models import LeNetParametrizer, PlainNetwork
 
 
 @pytest.fixture
-def net() -> PlainClassifier:
+def net() -> PlainNetwork:
     torch.manual_seed(0)
-    return PlainClassifier(LeNetParametrizer(1, 16, 1, 4, channels=(4, 6), kernel_size=3, hidden_size=12)).eval()
+    return PlainNetwork(LeNetParametrizer(1, 16, 1, 4, channels=(4, 6), kernel_size=3, hidden_size=12)).eval()
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
