@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates experiments/results/{mnist,breast_cancer}_evaluation*: trains each SENN preset and its plain
 # baseline, then runs senn-evaluate on the same 100 test inputs (about 25 minutes on a 2-core CPU, most of
-# it LIME, KernelSHAP and occlusion), and the MNIST stability under each normalisation with the
+# it LIME, KernelSHAP and occlusion), and the MNIST stability under each normalization with the
 # like-for-like comparisons (about 4 minutes each). Needs SENN_DATA_DIR with MNIST/raw.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +15,10 @@ for name in mnist mnist_plain breast_cancer breast_cancer_plain; do
 done
 $bin/senn-evaluate ckpt_path="$(best outputs/quality/mnist)" baseline_ckpt_path="$(best outputs/quality/mnist_plain)" \
   num_examples=100 hydra.run.dir=outputs/quality/eval_mnist
-# Stability under each normalisation, with the like-for-like comparisons (unit is the default above)
+# Stability under each normalization, with the like-for-like comparisons (unit is the default above)
 for how in unit max none; do
   $bin/senn-evaluate ckpt_path="$(best outputs/quality/mnist)" baseline_ckpt_path="$(best outputs/quality/mnist_plain)" \
-    num_examples=100 stability.normalise=$how \
+    num_examples=100 stability.normalize=$how \
     "methods=[saliency,input_x_gradient,integrated_gradients,excitation_pullback]" prototypes.num_examples=0 \
     hydra.run.dir=outputs/quality/eval_mnist_$how
 done

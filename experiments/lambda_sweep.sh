@@ -15,6 +15,6 @@ export WANDB_MODE="${WANDB_MODE:-disabled}"
 dir=outputs/sweeps/lambda_$experiment
 .venv/bin/senn-train -m experiment="$experiment" "model.robustness_weight=1e-4,1e-3,1e-2,1e-1,1" "seed=$seeds" \
   logger=csv callbacks.progress_bar.refresh_rate=0 hydra.sweep.dir="$dir" "$@"
-# raw (unnormalised) stability, as the recorded results were measured (senn-evaluate's default is now unit)
-.venv/bin/senn-sweep-summary "$dir" --evaluate-examples 100 --evaluate-overrides stability.normalise=none \
+# raw (unnormalized) stability, as the recorded results were measured (senn-evaluate's default is now unit)
+.venv/bin/senn-sweep-summary "$dir" --evaluate-examples 100 --evaluate-overrides stability.normalize=none \
   --out experiments/results/lambda_"$experiment"
