@@ -36,7 +36,8 @@ from hydra.utils import instantiate
 
 from senn.config import config_dir
 from senn.evaluation.concept_quality import DCI_SCORES, concept_quality
-from senn.metrics import local_lipschitz, senn_explainer
+from senn.metrics import local_lipschitz, normalized, senn_explainer
+from senn.tasks import explained_output, predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = Path("outputs") / "concepts"
@@ -92,7 +93,8 @@ COLUMNS = [  # key, header, percent?
     ("completeness", "completeness ↑", False),
     ("intervention_area", "intervention area ↑", False),
     ("intervention_all", "acc., all concepts set %", True),
-    ("stability_median", "stability median ↓", False),
+    ("stability_unit", "stability, scale-free ↓", False),
+    ("stability_median", "stability in θ's units", False),
 ]
 
 
@@ -109,19 +111,18 @@ def compose_cfg(setting: str, row: str, seed: int, out: Path):
         )  # fmt: skip
 
 
-def stability_median(module: torch.nn.Module, x: torch.Tensor, seed: int) -> float:
-    """Median input-mode local Lipschitz estimate of the SENN's explanation (senn-evaluate's ball and budget;
-    unnormalized, as the recorded results were measured)."""
-    explanation_of = senn_explainer(module)
+def stabilities(module: torch.nn.Module, x: torch.Tensor, seed: int) -> dict[str, float]:
+    """Median input-mode local Lipschitz estimate of θ (senn-evaluate's ball and budget: ε = 1, 20 samples) over
+    ``x``: ``stability_unit`` with each θ(x) divided by its L2 norm (scale-free, senn-evaluate's default), and
+    ``stability_median`` of θ as it is (in the units of θ, which depend on the concepts' scale)."""
     with torch.no_grad():
-        logits = module.model(x).logits
-    target = (logits[:, 0] > 0).long() if module.model.task == "binary" else logits.argmax(1)
-    if module.model.task == "binary":
-        target = torch.zeros_like(target)
-    values = local_lipschitz(
-        explanation_of, x, target, 1.0, "sampling", 20, "l2", generator=torch.Generator().manual_seed(seed)
-    )
-    return float(values.median())
+        target = explained_output(predict(module.model(x).logits, module.model.task), module.model.task)
+    values = {
+        key: local_lipschitz(normalized(senn_explainer(module), how), x, target, 1.0, "sampling", 20, "l2",
+                             generator=torch.Generator().manual_seed(seed))
+        for key, how in (("stability_unit", "unit"), ("stability_median", "none"))
+    }  # fmt: skip
+    return {key: float(v.median()) for key, v in values.items()}
 
 
 def run(setting: str, row: str, seed: int) -> dict[str, Any]:
@@ -156,7 +157,7 @@ def run(setting: str, row: str, seed: int) -> dict[str, Any]:
         result["matched_auc"] = summary["matched_auc"]
         result["intervention_random"] = summary["intervention_random"]
         result["intervention_all"] = summary["intervention_random"][-1]
-        result["stability_median"] = stability_median(module, datamodule.splits["test"][0][:100], seed)
+        result.update(stabilities(module, datamodule.splits["test"][0][:100], seed))
         if seed == 0 and setting.startswith("shapes"):
             save_prototypes(module, datamodule, quality, out / "prototypes")
     result["seconds"] = time.perf_counter() - start
@@ -215,8 +216,10 @@ def main() -> None:
     with ProcessPoolExecutor(args.jobs) as pool:
         for result in pool.map(run, *zip(*jobs)) if jobs else []:
             print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list)}), flush=True)
-    results = [json.loads(path.read_text()) for path in RUNS.glob("*/*/seed*/concepts.json")]  # every finished run
-    results = [r for r in results if r["setting"] in SETTINGS and r["row"] in ROWS]
+    recorded = json.loads((RESULTS / "concepts.json").read_text()) if (RESULTS / "concepts.json").exists() else []
+    finished = [json.loads(path.read_text()) for path in RUNS.glob("*/*/seed*/concepts.json")]
+    merged = {(r["setting"], r["row"], r["seed"]): r for r in [*recorded, *finished]}  # a run made here replaces
+    results = [r for r in merged.values() if r["setting"] in SETTINGS and r["row"] in ROWS]  # the recorded one
     results.sort(key=lambda r: (r["setting"], list(ROWS).index(r["row"]), r["seed"]))
     (RESULTS / "concepts.json").write_text(json.dumps(results, indent=2) + "\n")
     figures = RESULTS / "concepts"
@@ -234,12 +237,16 @@ def main() -> None:
         f"{len(default)} runs {sum(r['seconds'] for r in default) / 60:.0f} min (two at a time: about half that "
         "on the clock, an estimate; the protocol was not timed in one go), "
         f"the ablation rows (`--rows {' '.join(ABLATIONS)}`) {ablations:.0f} min (this invocation: "
-        f"{(time.perf_counter() - start) / 60:.0f} min, runs found in `outputs/concepts/` reused). Test split; "
+        f"{(time.perf_counter() - start) / 60:.0f} min; runs found in `outputs/concepts/` reused, runs recorded in "
+        "`concepts.json` but not found there kept as recorded). Test split; "
         "mean ± std over seeds, `(n = 1)` where only one seed ran. Columns: task accuracy; mean matched AUC of "
         "the learned concepts for the true ones; oracle and niche impurity; DCI disentanglement (against the "
         "generative factors); completeness score; normalized area under the random-order intervention curve and "
-        "the accuracy with every true concept set; median input-mode local Lipschitz estimate over 100 test inputs "
-        "(ε = 1, 20 samples).",
+        "the accuracy with every true concept set; the median input-mode local Lipschitz estimate of θ over 100 "
+        "test inputs (ε = 1, 20 samples), scale-free (each θ(x) divided by its L2 norm, `senn-evaluate`'s default: "
+        "the column to compare models by) and in θ's own units (which grow with the concepts' scale: concepts in "
+        "[0, 1] need a larger θ than concepts at ±5 for the same logits, so this column favors large concepts). "
+        "`–` in the scale-free column: a run recorded before it was measured, whose checkpoint is not kept.",
     ]
     for setting in SETTINGS:
         if any(r["setting"] == setting for r in results):
