@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,21 @@ import torch
 from senn.checkpoints.loading import load_checkpoint
 from senn.checkpoints.saving import AtomicCheckpointIO
 from senn.checkpoints.zoo import PREFIX, pretrained_path
+
+
+def read_names(path: str | Path) -> list[str]:
+    """The concept names in a JSON file: ``{"concept_names": [...]}`` (the explorer page's export) or a list.
+
+    Raises ``ValueError`` naming the problem when the file is not JSON or holds no list of strings.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read concept names from {path}: {err}") from None
+    names = data.get("concept_names") if isinstance(data, dict) else data
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f'{path} holds no list of names: expected {{"concept_names": ["...", ...]}}')
+    return names
 
 
 def name_concepts(ckpt_path: str | Path, names: Sequence[str], output: str | Path | None = None) -> Path:

@@ -17,12 +17,12 @@ from senn.metrics import (
     concept_completeness,
     dci,
     intervention_curve,
-    intervention_values,
+    intervention_plan,
     niche_impurity,
     oracle_impurity,
 )
 from senn.models.conceptizers import concepts_are_probabilities
-from senn.models.utils import eval_mode, model_device
+from senn.models.utils import concepts_supervised, eval_mode, model_device
 from senn.tasks import predict
 from senn.training import SENNModule
 
@@ -97,11 +97,6 @@ class ConceptQuality:
         ]
 
 
-def is_supervised(module: SENNModule) -> bool:
-    """Whether the SENN's first concepts were trained against annotations."""
-    return float(module.hparams.get("concept_weight", 0.0)) > 0
-
-
 def concept_quality(
     module: SENNModule, datamodule: InMemoryDataModule, split: str = "test", seed: int = 0
 ) -> ConceptQuality:
@@ -120,15 +115,10 @@ def concept_quality(
     h, logits = _outputs(senn, x)  # (N, K), (N, C)
     m = true.shape[1]
     alignment = concept_alignment(h, true, seed=seed)
-    supervised = is_supervised(module)
-    matching = torch.arange(m) if supervised else alignment.matching
     train_h, _ = _outputs(senn, datamodule.splits["train"][0])
-    train_c = datamodule.concepts["train"]
-    known = ~torch.isnan(train_c).any(1)
-    if supervised and concepts_are_probabilities(senn.conceptizer):
-        values = torch.tensor([[0.0, 1.0]] * m)
-    else:
-        values = intervention_values(train_h[known], train_c[known], matching)
+    supervised, probabilities = concepts_supervised(module), concepts_are_probabilities(senn.conceptizer)
+    matching, values = intervention_plan(train_h, datamodule.concepts["train"], alignment.matching, supervised,
+                                         probabilities)  # fmt: skip
     predicted = predict(logits, senn.task)
     accuracy = float((predicted == y.long()).float().mean())
     factors = datamodule.factors.get(split)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,6 +24,7 @@ from senn.evaluation.results import Evaluation, MethodRun, SpaceScore, Stability
 from senn.explain import explain
 from senn.explain.posthoc import SENNLogits, concept_layer_explainer, patch_size, posthoc_explainer
 from senn.explain.prototypes import concept_activations, concept_prototypes
+from senn.explore import write_explorer
 from senn.metrics import (
     Explainer,
     concept_faithfulness,
@@ -186,16 +188,11 @@ def evaluate(cfg: DictConfig) -> Evaluation:
             baseline.model, x.to(device), cfg.methods, s, cfg.faithfulness.feature_baseline, cfg.seed
         )
         runs.update({name: run.cpu() for name, run in posthoc.items()})
-    c = cfg.get("like_for_like")  # stability within one space, on the same SENN
-    spaces = (
-        like_for_like(senn, x.to(device), runs[SENN_NAME], c.concept_methods, c.input_methods, s, cfg.seed)
-        if c
-        else None
-    )
-    quality = (
-        concept_quality(module, datamodule, cfg.split, seed=cfg.seed) if cfg.split in datamodule.concepts else None
-    )  # data with annotated concepts: the concept section, on the whole split
-    p, prototypes = cfg.prototypes, None
+    spaces, quality, prototypes, c, p = None, None, None, cfg.get("like_for_like"), cfg.prototypes
+    if c:  # stability within one space, on the same SENN
+        spaces = like_for_like(senn, x.to(device), runs[SENN_NAME], c.concept_methods, c.input_methods, s, cfg.seed)
+    if cfg.split in datamodule.concepts:  # data with annotated concepts: the concept section, on the whole split
+        quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)
     if p.num_examples > 0 and x.dim() == 4:  # prototype pool: the first images of the evaluated split
         pool, _ = datamodule.head(cfg.split, p.num_examples)
         prototypes = concept_prototypes(senn, pool, p.k, p.traversal_steps, p.feature_vis_steps)
@@ -213,6 +210,11 @@ def evaluate(cfg: DictConfig) -> Evaluation:
         concept_collapse=prototypes.collapse if prototypes else None,
     )
     figures = write_outputs(cfg.output_dir, evaluation, runs, x, order, y, prototypes, cfg.examples_to_plot)
+    e = cfg.get("explorer")
+    if e and e.num_examples > 0:  # the interactive page, from the same split
+        write_explorer(Path(cfg.output_dir) / "explorer.html", module, datamodule, split=cfg.split,
+                       num_examples=e.num_examples, seed=cfg.seed, feature_vis_steps=e.feature_vis_steps,
+                       title=f"senn explorer: {cfg.ckpt_path}")  # fmt: skip
     if cfg.get("wandb") and cfg.wandb.enabled:
         log_wandb(cfg, evaluation, figures)
     return evaluation

@@ -93,7 +93,8 @@ def write_report(
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>senn evaluation</title>",
         f"<style>{STYLE}</style></head><body><h1>SENN explanation quality</h1>",
-        f"<p>{models}; {e.num_examples} {html.escape(e.split)} examples.</p>",
+        f"<p>{models}; {e.num_examples} {html.escape(e.split)} examples. Browse the explanations and steer the "
+        "concepts in <a href='explorer.html'>explorer.html</a> (where it was written beside this report).</p>",
         "<h2>Metrics</h2>",
         "<p>Median [quartiles] over the examples. Faithfulness: Pearson correlation between relevance and the "
         "drop in the predicted class's probability when a concept (SENN) or a pixel group / feature (post-hoc) "

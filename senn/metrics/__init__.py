@@ -10,7 +10,7 @@ from senn.metrics.ground_truth import (
     niche_impurity,
     oracle_impurity,
 )
-from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_values
+from senn.metrics.interventions import InterventionCurve, intervention_curve, intervention_plan, intervention_values
 from senn.metrics.stability import (
     Explainer,
     concept_lipschitz,
@@ -34,6 +34,7 @@ __all__ = [
     "dci",
     "feature_faithfulness",
     "intervention_curve",
+    "intervention_plan",
     "intervention_values",
     "local_lipschitz",
     "niche_impurity",

@@ -36,6 +36,24 @@ def intervention_values(learned: Array, true: Array, matching: Array) -> torch.T
     return torch.as_tensor(values)
 
 
+def intervention_plan(learned: torch.Tensor, true: torch.Tensor, matching: Array, supervised: bool,
+                      probabilities: bool) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Which learned concept stands for each true one (M,), and its values (M, 2) for the states 0 and 1.
+
+    Supervised concepts stand for their own annotations (true concept j is learned concept j) and, through
+    a sigmoid, take the annotations themselves; unsupervised ones stand where ``matching`` (e.g.
+    :func:`~senn.metrics.concept_alignment`'s) puts them and take :func:`intervention_values` read off
+    ``learned`` (N, K) and ``true`` (N, M), the training split's concepts and annotations (rows with a
+    missing annotation skipped).
+    """
+    m = true.shape[1]
+    columns = torch.arange(m) if supervised else torch.as_tensor(np.asarray(matching))
+    if supervised and probabilities:
+        return columns, torch.tensor([[0.0, 1.0]] * m)
+    known = ~torch.isnan(true).any(1)
+    return columns, intervention_values(learned[known], true[known], columns)
+
+
 @dataclass(frozen=True)
 class InterventionCurve:
     """Task accuracy after setting 0, 1, …, M concepts to their true values."""

@@ -20,6 +20,12 @@ def as_senn(model: nn.Module) -> SENN:
     return inner
 
 
+def concepts_supervised(model: nn.Module) -> bool:
+    """Whether a module's SENN learned its first concepts from annotations (trained with a concept weight > 0,
+    as the ``*_supervised`` presets are); a bare SENN does not say, so False."""
+    return float(getattr(model, "hparams", {}).get("concept_weight", 0.0)) > 0
+
+
 def check_inputs(x: torch.Tensor, input_shape: tuple[int, ...] | None = None, device: torch.device | None = None,
                  name: str = "x") -> torch.Tensor:  # fmt: skip
     """Validate a batch for the explain and metric APIs; return it (a single input becomes a batch of one).

@@ -46,7 +46,8 @@ def image_checkpoints(tmp_path_factory) -> tuple[Path, Path]:
 
 
 FAST = ["num_examples=10", "stability.budget=3", "prototypes.num_examples=40", "prototypes.k=4",
-        "prototypes.feature_vis_steps=8", "examples_to_plot=2"]  # fmt: skip
+        "prototypes.feature_vis_steps=8", "examples_to_plot=2", "explorer.num_examples=12",
+        "explorer.feature_vis_steps=4"]  # fmt: skip
 
 
 def evaluate_cfg(overrides: list[str]):

@@ -17,7 +17,7 @@ import torch
 from hydra.utils import instantiate
 
 import senn
-from senn.checkpoints import load_checkpoint
+from senn.checkpoints import load_checkpoint, name_concepts
 from senn.checkpoints.zoo import available
 from senn.training import PlainModule
 from tests.conftest import REPO, run_command, shared_data_dir
@@ -130,6 +130,30 @@ def test_name_the_concepts_of_a_pretrained_model(ws, capsys):
     assert load_checkpoint("pretrained:mnist").model.concept_names is None  # the shipped file is unchanged
 
 
+@check(first("senn-explore outputs/wine/checkpoints/last.ckpt"))
+def test_explore_a_table_model(ws, capsys):
+    result = ws.run(first("senn-explore outputs/wine/checkpoints/last.ckpt"), capsys)
+    page = ws.root / "wine_explorer.html"
+    assert f"wrote {page.name}" in result.out and "no server needed" in result.out
+    content = json.loads(re.search(r'<script id="data" type="application/json">(.*?)</script>', page.read_text(),
+                                   flags=re.S)[1])  # fmt: skip
+    rows = pd.read_csv(ws.root / "wine.csv")
+    assert len(content["examples"]) == 18 and content["classes"] == ["class_0", "class_1", "class_2"]  # the test split
+    assert set(content["examples"][0]["raw"]) == set(rows.columns) - {"target"}  # raw values, named by column
+
+
+@check(first("senn-name-concepts outputs/wine/checkpoints/last.ckpt --from concept_names.json"))
+def test_store_names_exported_from_the_explorer(ws, capsys):
+    checkpoint = ws.root / "outputs" / "wine" / "checkpoints" / "last.ckpt"
+    ws.run(COMMANDS_BY_NAME["wine"], capsys)
+    before = load_checkpoint(checkpoint).model.concept_names
+    names = [f"{name} (renamed)" for name in before]
+    (ws.root / "concept_names.json").write_text(json.dumps({"concept_names": names}))  # as the page exports
+    ws.run(first("senn-name-concepts outputs/wine/checkpoints/last.ckpt --from concept_names.json"), capsys)
+    assert load_checkpoint(checkpoint).model.concept_names == names
+    name_concepts(checkpoint, before)  # the other checks read the wine model as trained
+
+
 @check(first("senn-evaluate ckpt_path=<senn.ckpt> baseline_ckpt_path=<plain.ckpt>"))
 def test_evaluate_against_post_hoc_methods(ws, capsys):
     result = ws.run(first("senn-evaluate ckpt_path=<senn.ckpt> baseline_ckpt_path=<plain.ckpt>"), capsys)
@@ -197,6 +221,7 @@ def test_console_scripts_are_the_entry_points():
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts") if ep.value.startswith("senn.")}
     assert scripts == {"senn-train": "senn.cli.train:main", "senn-evaluate": "senn.cli.evaluate:main",
                        "senn-explain": "senn.cli.explain:main", "senn-name-concepts": "senn.cli.name_concepts:main",
-                       "senn-sweep-summary": "senn.cli.sweep_summary:main"}  # fmt: skip
+                       "senn-sweep-summary": "senn.cli.sweep_summary:main",
+                       "senn-explore": "senn.cli.explore:main"}  # fmt: skip
     for name in scripts:
         assert os.access(Path(sys.executable).parent / name, os.X_OK), name

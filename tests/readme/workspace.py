@@ -84,7 +84,7 @@ COMMANDS_BY_NAME = {
 
 NEEDS = {
     COMMANDS_BY_NAME["wine"]: [COMMANDS_BY_NAME["wine_csv"]],
-    **{c: [COMMANDS_BY_NAME["wine"]] for c in COMMANDS if c.startswith("senn-explain ckpt_path=outputs/wine/")},
+    **{c: [COMMANDS_BY_NAME["wine"]] for c in COMMANDS if "outputs/wine/" in c},
     first("senn-explain ckpt_path=outputs/mine/"): [COMMANDS_BY_NAME["images"]],
 }
 """Commands that read what another one wrote (placeholders say so themselves)."""
