@@ -75,6 +75,8 @@ def _concepts(senn: SENN, train_h: torch.Tensor, x: torch.Tensor, vis_steps: int
     decoder traversal and feature visualization as PNGs where the model has them."""
     k = train_h.shape[1]
     names = list(senn.concept_names or [f"concept {j + 1}" for j in range(k)])
+    if senn.concept_names is None and getattr(senn.conceptizer, "bias", False):
+        names[-1] = "bias (constant 1)"  # the intercept concept: its θ is an input-dependent bias
     low, high = torch.quantile(train_h.double(), torch.tensor([0.01, 0.99], dtype=torch.double), dim=0)  # (K,) each
     margin = (high - low).clamp_min(1e-3) * 0.1
     concepts = [{"name": names[j], "min": float(f"{low[j] - margin[j]:.4g}"),

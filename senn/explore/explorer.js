@@ -56,7 +56,7 @@ const wrong = (i) => CLASSIFY && original[i].prediction !== EXAMPLES[i].label;
 function inputView(example, large) {
   if (example.image) return el("img", { src: example.image, alt: `example ${example.id}`, class: large ? "" : "thumb" });
   const entries = Object.entries(example.raw);
-  if (!large) return el("div", { class: "row-text", text: entries.slice(0, 3).map(([k, v]) => `${k}=${v}`).join(", ") });
+  if (!large) return el("div", { class: "row-text", text: `row ${example.id}`, title: entries.map(([k, v]) => `${k}=${v}`).join(", ") });
   return el("table", {}, ...entries.map(([k, v]) => el("tr", {}, el("td", { class: "name", text: k }),
     el("td", { text: typeof v === "number" ? String(v) : v }))));
 }

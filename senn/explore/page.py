@@ -17,7 +17,9 @@ ASSETS = Path(__file__).resolve().parent
 def render(data: dict[str, Any]) -> str:
     """The page for ``data`` (:func:`~senn.explore.data.explorer_data`'s): the data as HTML-safe JSON, the
     package's ``explorer.css`` and ``explorer.js`` inlined."""
-    template = Environment(autoescape=True).from_string((ASSETS / "explorer.html").read_text(encoding="utf-8"))
+    environment = Environment(autoescape=True)
+    environment.policies["json.dumps_kwargs"] = {"sort_keys": False}  # a table's columns in the file's order
+    template = environment.from_string((ASSETS / "explorer.html").read_text(encoding="utf-8"))
     style, script = ((ASSETS / name).read_text(encoding="utf-8") for name in ("explorer.css", "explorer.js"))
     return template.render(title=data["title"], data=data, style=Markup(style), script=Markup(script))
 
