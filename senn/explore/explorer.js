@@ -50,6 +50,8 @@ function outputs(h, theta) {
 }
 
 const original = EXAMPLES.map((e) => outputs(e.h, e.theta));
+const marks = {}; // concept -> the values of its true concept's states 0 and 1 ("set all true concepts" uses them)
+if (DATA.truth) DATA.truth.columns.forEach((k, j) => { marks[k] = DATA.truth.values[j]; });
 const className = (c) => (CLASSIFY ? DATA.classes[c] ?? `class ${c}` : Number(c).toFixed(4));
 const wrong = (i) => CLASSIFY && original[i].prediction !== EXAMPLES[i].label;
 
@@ -149,9 +151,11 @@ function renderDetail() {
   const rows = order.map((k) => {
     const contribution = h[k] * theta[k];
     const c = DATA.concepts[k];
+    const ticks = marks[k] || []; // the values that stand for a true concept's states 0 and 1, marked on the track
     const slider = el("input", { type: "range", class: "slider", "data-concept": k, step: "any",
-      min: Math.min(c.min, h[k]), max: Math.max(c.max, h[k]), value: h[k],
+      min: Math.min(c.min, h[k], ...ticks), max: Math.max(c.max, h[k], ...ticks), value: h[k],
       oninput: (event) => { steered[k] = Number(event.target.value); renderDetail(); } });
+    if (ticks.length) slider.setAttribute("list", `marks-${k}`);
     return el("tr", { class: k in steered ? "steered" : "" }, el("td", { class: "name", text: names[k] }),
       el("td", { class: "concept-value", "data-concept": k, text: fmt(h[k]) }), el("td", { text: fmt(theta[k]) }),
       el("td", { text: fmt(contribution) }),
@@ -169,7 +173,9 @@ function renderDetail() {
   const truth = DATA.truth && example.annotations
     ? el("div", { class: "hint", text: "true concepts: " + DATA.truth.names.map((n, j) => `${n}=${example.annotations[j] ?? "?"}`).join(", ") })
     : "";
-  document.getElementById("detail").replaceChildren(el("h2", { text: `example ${example.id} of the ${DATA.split} split` }),
+  const lists = Object.entries(marks).map(([k, values]) => el("datalist", { id: `marks-${k}` },
+    ...values.map((v, state) => el("option", { value: v, label: `state ${state}` }))));
+  document.getElementById("detail").replaceChildren(...lists, el("h2", { text: `example ${example.id} of the ${DATA.split} split` }),
     el("div", { class: "input" }, inputView(example, true)), headline, logits, el("h2", { text: "concepts, ranked by contribution" }),
     table, buttons, truth);
   // the steered example's gallery card keeps showing the model's own prediction
