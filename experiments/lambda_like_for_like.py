@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -38,11 +39,12 @@ from senn.runs.sweep import collect_runs
 LAMBDA = "model.robustness_weight"
 OWN = {INPUT_SPACE: "senn θᵀ J_x h", CONCEPT_SPACE: "senn θ"}
 SHORT = {INPUT_SPACE: "input space", CONCEPT_SPACE: "concept space"}
+CONCEPT_METHODS = ["layer_gradient", "layer_gradient_x_activation", "layer_integrated_gradients"]
 FACTOR = 2.0
 """How much steadier than every post-hoc method the SENN's explanation must be."""
 
 
-def evaluated(run: dict, examples: int) -> Evaluation:
+def evaluated(run: dict, examples: int, concept_methods: list[str]) -> Evaluation:
     """The like-for-like evaluation of a run's best checkpoint (computed once, then read back)."""
     out = Path(run["run"]) / "like_for_like"
     if (out / "metrics.json").exists():
@@ -54,7 +56,9 @@ def evaluated(run: dict, examples: int) -> Evaluation:
         "methods=[]",
         "prototypes.num_examples=0",
         "examples_to_plot=0",
+        "explorer.num_examples=0",
         "stability.normalize=unit",
+        f"like_for_like.concept_methods=[{','.join(concept_methods)}]",
     ]
     return evaluate(compose_config("evaluate", settings))
 
@@ -87,13 +91,13 @@ def _ms(values: list[float], digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}g} ± {std:.2g}"
 
 
-def markdown(rows: list[dict], seconds: float, examples: int) -> str:
+def markdown(rows: list[dict], seconds: float, examples: int, command: str) -> str:
     """The results page section: one table per space."""
     lines = [
         "# MNIST along λ, like for like",
         "",
-        f"`python experiments/lambda_like_for_like.py <sweep>` on the λ sweep of `experiment=mnist` (projection "
-        f"estimator, 5 epochs, seeds {rows[0]['seeds']}): {examples} test inputs per run, unit normalization, "
+        f"`{command}` on the λ sweep of `experiment=mnist` (projection estimator, 5 epochs; the seeds per λ in the "
+        f"table): {examples} test inputs per run, unit normalization, "
         f"ε = 1, 20 samples; {seconds / 60:.0f} min of evaluation. Stability: median local Lipschitz estimate over "
         "the inputs (lower is steadier), mean ± std over seeds; `post-hoc / SENN` (input space): the steadiest "
         f"post-hoc method's median over the SENN's (above {FACTOR:g}: the SENN's explanation is {FACTOR:g}× steadier "
@@ -102,10 +106,10 @@ def markdown(rows: list[dict], seconds: float, examples: int) -> str:
     for space in ("input space", "concept space"):
         methods = list(rows[0]["spaces"][space]["medians"])
         ratio = ["post-hoc / SENN"] if space == "input space" else []
-        header = ["λ", "test acc %", *methods, *ratio]
+        header = ["λ", "seeds", "test acc %", *methods, *ratio]
         lines += ["", f"## {space}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in rows:
-            cells = [f"{row['lambda']:g}", _ms([100 * a for a in row["accuracy"]], 4)]
+            cells = [f"{row['lambda']:g}", str(len(row["seeds"])), _ms([100 * a for a in row["accuracy"]], 4)]
             cells += [_ms(row["spaces"][space]["medians"][m]) for m in methods]
             cells += [_ms(row["posthoc_over_senn"])] if ratio else []
             lines.append("| " + " | ".join(cells) + " |")
@@ -143,16 +147,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path)
     parser.add_argument("--examples", type=int, default=100)
+    parser.add_argument("--concept-methods", nargs="+", default=CONCEPT_METHODS,
+                        help="Captum's concept-layer methods (layer_integrated_gradients: ~110 s a run)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "lambda_mnist_like_for_like")
     args = parser.parse_args()
     start = time.perf_counter()
     runs = [r for r in collect_runs([args.sweep]) if r.get("best_checkpoint")]
-    evaluations = [evaluated(r, args.examples) for r in runs]
+    evaluations = [evaluated(r, args.examples, args.concept_methods) for r in runs]
     seconds = time.perf_counter() - start
     rows = table(runs, evaluations)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "like_for_like.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (args.out / "like_for_like.md").write_text(markdown(rows, seconds, args.examples))
+    command = "python experiments/lambda_like_for_like.py " + " ".join(sys.argv[1:])
+    (args.out / "like_for_like.md").write_text(markdown(rows, seconds, args.examples, command))
     save_figure(figure(rows), args.out / "like_for_like.png")
     steady = [r["lambda"] for r in rows if statistics.mean(r["posthoc_over_senn"]) >= FACTOR]
     print(f"{len(runs)} runs, {seconds / 60:.1f} min; smallest λ with θᵀJ_x h {FACTOR:g}× steadier than every "
