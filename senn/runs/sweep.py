@@ -92,6 +92,7 @@ def evaluate_runs(
         out = Path(row["run"]) / evaluation
         settings = [f"ckpt_path={row['best_checkpoint']}", f"output_dir={out}", f"num_examples={num_examples}",
                     "methods=[]", "prototypes.num_examples=0", "examples_to_plot=0", "like_for_like=null",
+                    "explorer.num_examples=0",
                     *overrides]  # fmt: skip
         row.update(_quality(evaluate(compose_config("evaluate", settings))))
 
