@@ -36,7 +36,9 @@ from hydra.utils import instantiate
 
 from senn.config import config_dir
 from senn.evaluation.concept_quality import DCI_SCORES, concept_quality
-from senn.metrics import local_lipschitz, normalized, senn_explainer
+from senn.evaluation.evaluate import stability
+from senn.evaluation.results import StabilitySettings
+from senn.metrics import senn_explainer
 from senn.tasks import explained_output, predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -117,12 +119,9 @@ def stabilities(module: torch.nn.Module, x: torch.Tensor, seed: int) -> dict[str
     ``stability_median`` of θ as it is (in the units of θ, which depend on the concepts' scale)."""
     with torch.no_grad():
         target = explained_output(predict(module.model(x).logits, module.model.task), module.model.task)
-    values = {
-        key: local_lipschitz(normalized(senn_explainer(module), how), x, target, 1.0, "sampling", 20, "l2",
-                             generator=torch.Generator().manual_seed(seed))
-        for key, how in (("stability_unit", "unit"), ("stability_median", "none"))
-    }  # fmt: skip
-    return {key: float(v.median()) for key, v in values.items()}
+    ball = {how: StabilitySettings(epsilon=1.0, budget=20, norm="l2", normalize=how) for how in ("unit", "none")}
+    return {key: float(stability(senn_explainer(module), x, target, ball[how], seed).median())
+            for key, how in (("stability_unit", "unit"), ("stability_median", "none"))}  # fmt: skip
 
 
 def run(setting: str, row: str, seed: int) -> dict[str, Any]:

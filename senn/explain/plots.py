@@ -162,12 +162,18 @@ def plot_input_relevance(
     return fig
 
 
-def _show_image(ax: plt.Axes, image: torch.Tensor, value_range: tuple[float, float] | None = None) -> None:
-    """One image (C, H, W) without axes, scaled to ``value_range`` (default its own range)."""
+def displayable(image: torch.Tensor, value_range: tuple[float, float] | None = None) -> np.ndarray:
+    """An image (C, H, W) as values in [0, 1], scaled from ``value_range`` (default its own range): (H, W, 3) for
+    RGB, else (H, W), the mean over the channels."""
     image = image.detach().cpu().float()
     low, high = value_range if value_range is not None else (float(image.min()), float(image.max()))
-    image = ((image - low) / max(high - low, 1e-12)).clamp(0, 1).permute(1, 2, 0).numpy()
-    ax.imshow(image if image.shape[2] == 3 else image.mean(2), cmap="gray", vmin=0, vmax=1)
+    image = ((image - low) / max(high - low, 1e-12)).clamp(0, 1)
+    return image.permute(1, 2, 0).numpy() if image.shape[0] == 3 else image.mean(0).numpy()
+
+
+def _show_image(ax: plt.Axes, image: torch.Tensor, value_range: tuple[float, float] | None = None) -> None:
+    """One image (C, H, W) without axes, scaled to ``value_range`` (default its own range)."""
+    ax.imshow(displayable(image, value_range), cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
 
 

@@ -16,7 +16,8 @@ from PIL import Image
 
 from senn import tasks
 from senn.data.base import SplitDataModule
-from senn.explain import explain
+from senn.explain import Explanation, explain
+from senn.explain.plots import displayable
 from senn.explain.prototypes import concept_activations, decoder_traversal, feature_visualization, top_examples
 from senn.metrics import concept_alignment, intervention_plan
 from senn.models import SENN
@@ -32,14 +33,11 @@ RANGE_SAMPLE = 2000
 
 
 def png(image: torch.Tensor, scale: tuple[float, float] | None = None) -> str:
-    """An image (C, H, W) as a PNG data URI, RGB or grey (other channel counts: their mean), scaled to ``scale``
-    (default: its own range)."""
-    image = image.detach().cpu().float()
-    low, high = scale if scale is not None else (float(image.min()), float(image.max()))
-    pixels = ((image - low) / max(high - low, 1e-12)).clamp(0, 1).mul(255).round().byte()  # (C, H, W)
-    array = pixels.permute(1, 2, 0).numpy() if pixels.shape[0] == 3 else pixels.float().mean(0).byte().numpy()
+    """An image (C, H, W) as a PNG data URI, as the figures show it (:func:`~senn.explain.plots.displayable`)."""
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", optimize=True)
+    Image.fromarray((displayable(image, scale) * 255).round().astype(np.uint8)).save(
+        buffer, format="PNG", optimize=True
+    )
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -49,9 +47,10 @@ def _round(values: torch.Tensor) -> Any:
     return np.vectorize(lambda v: float(f"{v:.{DIGITS}g}"), otypes=[float])(array).tolist() if array.size else []
 
 
-def _examples(senn: SENN, x: torch.Tensor, y: torch.Tensor, ids: torch.Tensor, annotations: torch.Tensor | None):
-    """Per example: its split index, label, input (a PNG, or a table row's raw values), h(x) and θ(x)."""
-    e = explain(senn, x).cpu()
+def _examples(senn: SENN, e: Explanation, x: torch.Tensor, y: torch.Tensor, ids: torch.Tensor,
+              annotations: torch.Tensor | None) -> list[dict[str, Any]]:  # fmt: skip
+    """Per example: its split index, label, input (a PNG, or a table row's raw values), h(x) and θ(x) (from ``e``,
+    the explanation of ``x``)."""
     h, theta = _round(e.concepts), _round(e.relevances)  # (N, K), (N, K, C)
     rows = []
     for i in range(len(x)):
@@ -70,7 +69,7 @@ def _examples(senn: SENN, x: torch.Tensor, y: torch.Tensor, ids: torch.Tensor, a
     return rows
 
 
-def _concepts(senn: SENN, train_h: torch.Tensor, x: torch.Tensor, vis_steps: int) -> list[dict]:
+def _concepts(senn: SENN, train_h: torch.Tensor, x: torch.Tensor, h: torch.Tensor, vis_steps: int) -> list[dict]:
     """Per concept: name, slider range (the training split's 1st–99th percentile, widened by a tenth), and the
     decoder traversal and feature visualization as PNGs where the model has them."""
     k = train_h.shape[1]
@@ -82,7 +81,7 @@ def _concepts(senn: SENN, train_h: torch.Tensor, x: torch.Tensor, vis_steps: int
     concepts = [{"name": names[j], "min": float(f"{low[j] - margin[j]:.4g}"),
                  "max": float(f"{high[j] + margin[j]:.4g}")} for j in range(k)]  # fmt: skip
     if x.dim() == 4 and getattr(senn.conceptizer, "decoder", None) is not None:
-        traversals = decoder_traversal(senn, concept_activations(senn, x), 7).cpu()  # (K, steps, C, H, W)
+        traversals = decoder_traversal(senn, h, 7).cpu()  # (K, steps, C, H, W)
         for j in range(k):
             scale = (float(traversals[j].min()), float(traversals[j].max()))  # one scale: the sweep shows
             concepts[j]["traversal"] = [png(image, scale) for image in traversals[j]]
@@ -125,6 +124,7 @@ def explorer_data(module: Any, datamodule: SplitDataModule, split: str = "test",
     truth = _ground_truth(module, datamodule, split, seed)
     task = senn.task
     outputs = senn.num_classes or 1
+    e = explain(senn, x).cpu()  # h(x) and θ(x) of the examples on the page
     classes = list(senn.class_names or ([f"class {c}" for c in range(tasks.num_class_names(task, outputs) or 0)]))
     data = {
         "title": title,
@@ -133,13 +133,11 @@ def explorer_data(module: Any, datamodule: SplitDataModule, split: str = "test",
         "classes": classes,
         "outputs": [f"output {c}" for c in range(outputs)] if not tasks.is_classification(task) else
                    [classes[tasks.class_of_output(c, True, task)] for c in range(outputs)],
-        "concepts": _concepts(senn, concept_activations(senn, train_x).cpu(), x, feature_vis_steps),
-        "probability_concepts": concepts_are_probabilities(senn.conceptizer),
+        "concepts": _concepts(senn, concept_activations(senn, train_x).cpu(), x, e.concepts, feature_vis_steps),
         "truth": truth,
-        "examples": _examples(senn, x, y, order, annotations),
+        "examples": _examples(senn, e, x, y, order, annotations),
     }  # fmt: skip
-    h = concept_activations(senn, x).cpu()  # (N, K): each concept's top examples among those on the page
-    for mode in ("activation", "contrast"):
-        for j, top in enumerate(top_examples(h, TOP, mode).tolist()):
+    for mode in ("activation", "contrast"):  # each concept's top examples among those on the page
+        for j, top in enumerate(top_examples(e.concepts, TOP, mode).tolist()):
             data["concepts"][j][f"top_{mode}"] = top
     return data

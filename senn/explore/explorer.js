@@ -178,7 +178,6 @@ function renderDetail() {
   document.getElementById("detail").replaceChildren(...lists, el("h2", { text: `example ${example.id} of the ${DATA.split} split` }),
     el("div", { class: "input" }, inputView(example, true)), headline, logits, el("h2", { text: "concepts, ranked by contribution" }),
     table, buttons, truth);
-  // the steered example's gallery card keeps showing the model's own prediction
 }
 
 // ---- concepts: names, top examples, views, alignment with the true concepts ----
