@@ -39,7 +39,7 @@ from senn.evaluation.concept_quality import DCI_SCORES, concept_quality
 from senn.evaluation.evaluate import stability
 from senn.evaluation.results import StabilitySettings
 from senn.metrics import senn_explainer
-from senn.tasks import explained_output, predict
+from senn.tasks import explained_output, output_relevances, predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = Path("outputs") / "concepts"
@@ -100,10 +100,10 @@ COLUMNS = [  # key, header, percent?
 ]
 
 
-def compose_cfg(setting: str, row: str, seed: int, out: Path):
-    """The training config of one run."""
+def compose_cfg(setting: str, row: str, seed: int, out: Path, spec: tuple[str, str, list[str]] | None = None):
+    """The training config of one run of ``ROWS[row]`` (or of ``spec``)."""
     data, overrides = SETTINGS[setting]
-    _, suffix, row_overrides = ROWS[row]
+    _, suffix, row_overrides = spec or ROWS[row]
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(
             "train",
@@ -114,27 +114,46 @@ def compose_cfg(setting: str, row: str, seed: int, out: Path):
 
 
 def stabilities(module: torch.nn.Module, x: torch.Tensor, seed: int) -> dict[str, float]:
-    """Median input-mode local Lipschitz estimate of θ (senn-evaluate's ball and budget: ε = 1, 20 samples) over
-    ``x``: ``stability_unit`` with each θ(x) divided by its L2 norm (scale-free, senn-evaluate's default), and
-    ``stability_median`` of θ as it is (in the units of θ, which depend on the concepts' scale)."""
+    """Median input-mode local Lipschitz estimate over ``x`` (senn-evaluate's ball and budget: ε = 1, 20 samples)
+    of θ divided by its L2 norm (``stability_unit``: scale-free, senn-evaluate's default), of θ as it is
+    (``stability_median``, in θ's units, which depend on the concepts' scale) and of the contributions θ·h
+    divided by their L2 norm (``stability_contributions``: what the explanation's bars show)."""
+    senn = module.model.eval()
     with torch.no_grad():
-        target = explained_output(predict(module.model(x).logits, module.model.task), module.model.task)
+        target = explained_output(predict(senn(x).logits, senn.task), senn.task)
+
+    def contributions(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            out = senn(inputs)
+        return output_relevances(out.relevances, targets) * out.concepts  # (N, K)
+
     ball = {how: StabilitySettings(epsilon=1.0, budget=20, norm="l2", normalize=how) for how in ("unit", "none")}
-    return {key: float(stability(senn_explainer(module), x, target, ball[how], seed).median())
-            for key, how in (("stability_unit", "unit"), ("stability_median", "none"))}  # fmt: skip
+    runs = [("stability_unit", senn_explainer(module), "unit"), ("stability_median", senn_explainer(module), "none"),
+            ("stability_contributions", contributions, "unit")]  # fmt: skip
+    return {key: float(stability(fn, x, target, ball[how], seed).median()) for key, fn, how in runs}
 
 
-def run(setting: str, row: str, seed: int) -> dict[str, Any]:
-    """Train (unless done) and score one run; the result is cached in its folder's ``concepts.json``."""
+def run(setting: str, row: str, seed: int, spec: tuple[str, str, list[str]] | None = None) -> dict[str, Any]:
+    """Train (unless done) and score one run of ``ROWS[row]`` (or ``spec``, a row of another study); the result
+    is cached in its folder's ``concepts.json``, and a kept run scored before a stability column existed is
+    re-scored from its checkpoint."""
     torch.set_num_threads(1)
     out = RUNS / setting / row / f"seed{seed}"
     cached = out / "concepts.json"
-    if cached.exists():
-        return json.loads(cached.read_text())
     from senn.checkpoints import load_checkpoint
     from senn.runs import train
 
-    cfg = compose_cfg(setting, "anchor" if row == "random" else row, seed, out)
+    if cached.exists():
+        result = json.loads(cached.read_text())
+        if "stability_contributions" in result or row in ("plain", "random") or not (out / "metrics.json").exists():
+            return result
+        module = load_checkpoint(metrics_best(out))
+        datamodule = instantiate(compose_cfg(setting, row, seed, out, spec).data)
+        datamodule.setup()
+        result.update(stabilities(module, datamodule.splits["test"][0][:100], seed))
+        cached.write_text(json.dumps(result, indent=2) + "\n")
+        return result
+    cfg = compose_cfg(setting, "anchor" if row == "random" else row, seed, out, spec)
     start = time.perf_counter()
     if row == "random":
         torch.manual_seed(seed)

@@ -19,6 +19,12 @@ the gradient through θ alone with h held constant. Estimators:
 All estimators return per-sample Frobenius norms (logits target), averaged over the batch, so the
 weight λ does not depend on the batch size. They assume each sample's outputs depend on that
 sample only (no batch-norm in training mode), as the per-sample definition does.
+
+The residual weighs each ``J_x θ_k`` by ``h_k(x)``: a concept near 0 (a sigmoid concept that is off,
+a sparse one) leaves its relevance free to vary, so the same λ restrains θ differently for concepts of
+different ranges. :func:`relative_relevance_variation` is the option that does not depend on the concepts at
+all: the Jacobian of each class's relevances relative to their size, ``J_x θ_·c / ||θ_·c||``, which bounds
+the evaluation's scale-free (``unit``) stability over a small ball.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ Estimator = Literal["exact", "projection", "jacobian"]
 Target = Literal["logits", "log_probs"]
 Reduction = Literal["mean", "batch"]
 ESTIMATORS: tuple[str, ...] = ("exact", "projection", "jacobian")
+PENALTIES: tuple[str, ...] = ("residual", "relative_relevances")
 
 
 def robustness_loss(
@@ -138,6 +145,48 @@ def _jacobian_residual_sq(output: SENNOutput, x: torch.Tensor, f: torch.Tensor |
     )  # (B, C, D), (B, K, D)
     residual = jac_f - torch.einsum("bkc,bkd->bcd", relevances, jac_h)  # (B, C, D)
     return residual.pow(2).sum((1, 2))
+
+
+def relative_relevance_variation(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    exact: bool = False,
+    output: SENNOutput | None = None,
+    num_projections: int = 1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Per-sample ``sqrt(Σ_c ||J_x θ_·c||_F² / ||θ_·c||²)`` (B,), differentiable.
+
+    How fast each class's relevances change as the input moves, relative to their size: the same for
+    concepts and relevances of any scale, and unlike a penalty on θ's direction alone, it restrains θ's
+    magnitude too (with the direction fixed, θ could still scale freely with x). ``exact`` takes K·C
+    vector-Jacobian products; otherwise ``num_projections`` VJPs with v ~ N(0, I_{K·C}) estimate the
+    square without bias, as the ``"projection"`` estimator does.
+
+    Args:
+        model: a :class:`senn.SENN`.
+        x: input batch (B, ...).
+        exact: the K·C-VJP value (for reporting) instead of the projection estimate (for training).
+        output: ``model(x)`` already computed (``x`` must then require grad).
+        num_projections: projections averaged per sample when not ``exact``.
+        generator: random generator for the projections.
+    """
+    if output is None:
+        x = x.detach().requires_grad_(True)
+        output = model(x)
+    elif not x.requires_grad:
+        raise ValueError("relative_relevance_variation: when `output` is given, `x` must require grad")
+    theta = output.relevances  # (B, K, C)
+    scale = 1 / theta.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (B, 1, C): each class's column at unit size
+    if exact:
+        eye = torch.eye(theta[0].numel(), device=x.device, dtype=x.dtype).view(-1, 1, *theta.shape[1:])
+        sq = sum(_vjp(theta, x, e * scale).pow(2).sum(1) for e in eye)  # one VJP per entry e (1, K, C)
+    else:
+        draws = [torch.randn(theta.shape, generator=generator, device=x.device, dtype=x.dtype)
+                 for _ in range(num_projections)]  # fmt: skip
+        sq = sum(_vjp(theta, x, v * scale).pow(2).sum(1) for v in draws) / num_projections
+    return sq.clamp_min(1e-30).sqrt()
 
 
 def published_robustness_loss(

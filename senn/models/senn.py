@@ -97,7 +97,7 @@ class SENN(nn.Module):
             raise ValueError(f"{name}: the conceptizer takes inputs of shape {tuple(shapes[0])}, the parametrizer "
                              f"{tuple(shapes[1])}; make them equal (null takes both from the data)")  # fmt: skip
         param = next(self.parameters(), None)
-        x = torch.zeros(2, *self.input_shape, device=param.device if param is not None else None)
+        x = torch.zeros(2, *self.input_shape) if param is None else param.new_zeros(2, *self.input_shape)
         was_training = self.training
         self.eval()  # no batch-norm statistics updated, no dropout
         try:

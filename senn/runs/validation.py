@@ -20,7 +20,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
 from senn.data import DataError, DataNotFoundError, SplitDataModule
-from senn.losses import ESTIMATORS
+from senn.losses import ESTIMATORS, PENALTIES
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 from senn.runs.sizes import check_compatible, fill_from_data
@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
     "dropout": (lambda v: _non_negative(v) and v < 1, "a number in [0, 1)"),
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
+    "robustness_penalty": (lambda v: v in PENALTIES, f"one of {list(PENALTIES)}"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
     "task": (lambda v: v in TASKS, f"one of {list(TASKS)}"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),

@@ -10,9 +10,11 @@ from torch import nn
 
 from senn.losses import (
     ESTIMATORS,
+    PENALTIES,
     classification_loss,
     concept_loss,
     reconstruction_loss,
+    relative_relevance_variation,
     robustness_loss,
     sparsity_loss,
 )
@@ -44,6 +46,9 @@ class SENNModule(SupervisedModule):
         parametrizer: the relevance parametrizer θ, or its config.
         aggregator: the aggregator g, or its config.
         robustness_weight: λ, the weight of the stability regularizer (0 turns it off).
+        robustness_penalty: ``"residual"`` (the paper's ``||J_x f − θᵀ J_x h||``) or ``"relative_relevances"``
+            (``||J_x θ_·c|| / ||θ_·c||``: independent of the concepts' scale; see
+            :func:`senn.losses.relative_relevance_variation`).
         reconstruction_weight: weight of the autoencoder's reconstruction MSE.
         sparsity_weight: weight of the concepts' L1 norm.
         concept_weight: weight of the concept loss against annotations (0: unsupervised concepts).
@@ -69,6 +74,7 @@ class SENNModule(SupervisedModule):
         parametrizer: ComponentSpec,
         aggregator: ComponentSpec,
         robustness_weight: float = 1e-4,
+        robustness_penalty: str = "residual",
         reconstruction_weight: float = 1.0,
         sparsity_weight: float = 2e-5,
         concept_weight: float = 0.0,
@@ -92,6 +98,8 @@ class SENNModule(SupervisedModule):
                 raise ValueError(f"SENNModule: {name}={value} must be >= 0")
         if robustness_estimator not in ESTIMATORS:
             raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
+        if robustness_penalty not in PENALTIES:
+            raise ValueError(f"SENNModule: robustness_penalty={robustness_penalty!r} is not one of {PENALTIES}")
         specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
@@ -160,11 +168,15 @@ class SENNModule(SupervisedModule):
         return self.model.aggregator(replace_concepts(out.concepts, columns, annotations, chosen), out.relevances)
 
     def robustness_term(self, x: torch.Tensor, out: SENNOutput, stage: str) -> torch.Tensor:
-        """L_θ of the batch: the configured estimator in training, the exact value in val/test.
+        """L_θ of the batch, the configured penalty: its estimate in training, its exact value in val/test.
 
         ``x`` requires grad and ``out`` is ``self.model(x)``; subclasses may train another variant
         (see ``experiments/published_formulation.py``).
         """
+        if self.hparams.robustness_penalty == "relative_relevances":
+            return relative_relevance_variation(
+                self.model, x, exact=stage != "train", output=out, num_projections=self.hparams.num_projections
+            ).mean()
         estimator = self.hparams.robustness_estimator if stage == "train" else self.eval_estimator
         return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
 

@@ -6,7 +6,12 @@ import pytest
 import torch
 from torch.autograd.functional import jacobian
 
-from senn.losses import published_robustness_loss, robustness_loss, robustness_residual_norm
+from senn.losses import (
+    published_robustness_loss,
+    relative_relevance_variation,
+    robustness_loss,
+    robustness_residual_norm,
+)
 from senn.models import (
     SENN,
     ConstantParametrizer,
@@ -184,3 +189,50 @@ def test_published_batch_norm_has_a_finite_gradient_at_zero_residual():
     assert float(loss) < 1e-12
     grads = torch.autograd.grad(loss, [p for p in model.parameters()], allow_unused=True)
     assert all(g is None or torch.isfinite(g).all() for g in grads)
+
+
+def brute_force_relative_jacobian(model: SENN, x: torch.Tensor) -> torch.Tensor:
+    """``J_x θ_·c / ||θ_·c||`` per sample, flattened to (B, K·C, D), from the full Jacobian."""
+    rows = []
+    for xi in x:
+        jac = jacobian(lambda z: model(z[None]).relevances[0], xi, create_graph=True).flatten(2)  # (K, C, D)
+        theta = model(xi[None]).relevances[0]  # (K, C)
+        rows.append((jac / theta.norm(dim=0)[None, :, None]).flatten(0, 1))
+    return torch.stack(rows)
+
+
+def test_relative_relevance_variation_matches_brute_force(tiny):
+    model, x = tiny
+    expected = brute_force_relative_jacobian(model, x).flatten(1).norm(dim=1)
+    torch.testing.assert_close(relative_relevance_variation(model, x, exact=True), expected, rtol=1e-9, atol=1e-12)
+    g = torch.Generator().manual_seed(0)
+    estimate = relative_relevance_variation(model, x, num_projections=4000, generator=g).pow(2)
+    torch.testing.assert_close(estimate, expected.pow(2), rtol=0.1, atol=0)  # unbiased square
+
+
+def test_relative_relevance_variation_ignores_the_scale_but_not_idle_concepts():
+    """θ 5× larger and concepts 5× smaller give the same logits and the same value; and unlike the
+    residual, which weighs ``J_x θ_k`` by ``h_k``, it sees θ turn where every concept is 0."""
+    model, x = make_model("mlp")
+    rescaled = SENN(_Scaled(model.conceptizer, 0.2), _Scaled(model.parametrizer, 5.0), model.aggregator, (6,))
+    torch.testing.assert_close(rescaled(x).logits, model(x).logits)
+    expected = relative_relevance_variation(model, x, exact=True)
+    torch.testing.assert_close(relative_relevance_variation(rescaled, x, exact=True), expected)
+
+    idle = SENN(_Scaled(model.conceptizer, 0.0), model.parametrizer, model.aggregator, (6,))
+    assert robustness_loss(idle, x, "exact").item() < 1e-12
+    torch.testing.assert_close(relative_relevance_variation(idle, x, exact=True), expected)
+    assert expected.min() > 0
+
+
+class _Scaled(torch.nn.Module):
+    """A component whose first output is multiplied by ``factor``."""
+
+    def __init__(self, part: torch.nn.Module, factor: float) -> None:
+        super().__init__()
+        self.part, self.factor = part, factor
+        self.num_concepts, self.out_features = part.num_concepts, getattr(part, "out_features", None)
+
+    def forward(self, x: torch.Tensor):
+        out = self.part(x)
+        return (out[0] * self.factor, *out[1:]) if isinstance(out, tuple) else out * self.factor

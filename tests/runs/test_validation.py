@@ -28,6 +28,7 @@ def compose_train(overrides: list[str], tmp_path):
         (["model.robustness_weight=-0.1"], "model.robustness_weight=-0.1: must be a number >= 0"),
         (["model.sparsity_weight=-1"], "model.sparsity_weight=-1: must be a number >= 0"),
         (["model.robustness_estimator=fast"], "model.robustness_estimator='fast': must be one of"),
+        (["model.robustness_penalty=theta"], "model.robustness_penalty='theta': must be one of"),
         (["model.parametrizer.output_activation=relu"], "model.parametrizer.output_activation='relu': must be one of"),
         (["model.optimizer.lr=0"], "model.optimizer.lr=0: must be a number > 0"),
         (["data._target_=senn.data.ImageNetDataModule"], "data._target_='senn.data.ImageNetDataModule': no such class"),

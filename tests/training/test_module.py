@@ -55,6 +55,23 @@ def test_without_regularizer_training_skips_it_but_validation_reports_it(tmp_pat
     assert "val/robustness_loss" in trainer.callback_metrics
 
 
+def test_relative_relevance_penalty_trains_on_its_estimate_and_reports_its_exact_value():
+    from senn.losses import relative_relevance_variation
+
+    module = SENNModule(**COMPONENTS, robustness_weight=0.5, robustness_penalty="relative_relevances").double()
+    logged = {}
+    module.log = lambda name, value, **kw: logged.__setitem__(name, value)
+    x, y = torch.randn(8, 10, dtype=torch.float64), torch.randint(0, 3, (8,))
+    loss = module.training_step((x, y), 0)
+    assert logged["train/robustness_loss"] > 0
+    expected = (logged["train/classification_loss"] + 0.5 * logged["train/robustness_loss"]
+                + logged["train/reconstruction_loss"] + 2e-5 * logged["train/sparsity_loss"])  # fmt: skip
+    torch.testing.assert_close(loss.detach(), expected)
+    module.eval().validation_step((x, y), 0)
+    exact = relative_relevance_variation(module.model, x, exact=True).mean()
+    torch.testing.assert_close(logged["val/robustness_loss"].detach(), exact)
+
+
 def test_checkpoint_rebuilds_the_senn(tmp_path):
     module = SENNModule(**COMPONENTS, robustness_estimator="projection")
     trainer = fit(module, tmp_path, epochs=1)
@@ -76,7 +93,8 @@ def test_modules_can_be_passed_directly(tmp_path):
 @pytest.mark.parametrize(
     "kwargs,match",
     [({"robustness_weight": -1}, "robustness_weight=-1"), ({"sparsity_weight": -0.1}, "sparsity_weight=-0.1"),
-     ({"robustness_estimator": "fast"}, "robustness_estimator='fast'")],
+     ({"robustness_estimator": "fast"}, "robustness_estimator='fast'"),
+     ({"robustness_penalty": "jacobian"}, "robustness_penalty='jacobian' is not one of")],
 )  # fmt: skip
 def test_bad_settings_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
