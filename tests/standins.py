@@ -74,3 +74,43 @@ def write_image_folder(folder: Path, classes: tuple[str, ...] = ("circle", "bar"
             image[4 + 12 * c : 16 + 12 * c, 8:24] = 230
             Image.fromarray(image).save(folder / name / f"{i}.png")
     return folder
+
+
+CUB_ATTRIBUTES = ("has_bill_shape::cone", "has_wing_color::red", "has_wing_color::blue", "has_breast_pattern::solid",
+                  "has_tail_shape::notched_tail", "has_crown_color::yellow")  # fmt: skip
+CUB_CLASSES = ("001.Red_Finch", "002.Blue_Jay", "003.Solid_Wren", "004.Yellow_Notched_Tit")
+CUB_TABLE = ((1, 1, 0, 0, 0, 0), (0, 0, 1, 1, 0, 0), (1, 0, 0, 1, 1, 0), (0, 0, 0, 0, 1, 1))
+"""Which attribute each class shows (every image of the class; one annotation per image is flipped)."""
+
+
+def write_cub(data_dir: Path, per_class: int = 8, size: tuple[int, int] = (40, 30)) -> Path:
+    """A small CUB-200-2011 in the official archive's layout under ``data_dir``: 4 classes, ``per_class``
+    JPEGs each (a quarter of them in the official test split), 6 attributes whose colours are drawn in
+    the images, and the official files' quirks (a line with extra fields, "not visible" annotations)."""
+    root = data_dir / "CUB_200_2011"
+    (root / "attributes").mkdir(parents=True, exist_ok=True)
+    colours = ((200, 40, 40), (40, 40, 200), (120, 120, 120), (230, 210, 40))
+    images, labels, split, annotations = [], [], [], []
+    for c, name in enumerate(CUB_CLASSES):
+        (root / "images" / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            image_id = len(images) + 1
+            path = f"{name}/{name.split('.')[1]}_{i:04d}.jpg"
+            pixels = np.full((size[1], size[0], 3), 90 + 10 * i, dtype=np.uint8)
+            pixels[5:25, 8:32] = colours[c]
+            pixels[: 3 + i % 4] = 255 - pixels[: 3 + i % 4]
+            Image.fromarray(pixels).save(root / "images" / path, quality=90)
+            images.append(f"{image_id} {path}")
+            labels.append(f"{image_id} {c + 1}")
+            split.append(f"{image_id} {int(i >= per_class // 4)}")
+            for a, shown in enumerate(CUB_TABLE[c]):
+                value = 1 - shown if a == i % 6 and i % 3 == 1 else shown  # a noisy annotation in some images
+                certainty = 1 if value == 0 and i % 4 == 3 else 3  # some absent annotations "not visible"
+                extra = " 0 extra" if image_id == 2 and a == 0 else ""  # the official file's odd lines
+                annotations.append(f"{image_id} {a + 1} {value} {certainty} 1.5{extra}")
+    for name, lines in (("images.txt", images), ("image_class_labels.txt", labels), ("train_test_split.txt", split),
+                        ("classes.txt", [f"{c + 1} {n}" for c, n in enumerate(CUB_CLASSES)]),
+                        ("attributes/image_attribute_labels.txt", annotations)):  # fmt: skip
+        (root / name).write_text("\n".join(lines) + "\n")
+    (data_dir / "attributes.txt").write_text("".join(f"{a + 1} {n}\n" for a, n in enumerate(CUB_ATTRIBUTES)))
+    return data_dir

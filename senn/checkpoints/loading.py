@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from senn.checkpoints.zoo import PREFIX, pretrained_path
+from senn.models.backbones import restoring_weights
 from senn.models.utils import resolve_device
 from senn.training.base import SupervisedModule
 from senn.training.module import SENNModule
@@ -55,7 +56,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Sup
         raise ValueError(f"{path} is not a senn checkpoint: it records no senn module (found {name!r}; written by "
                          f"senn-train, a checkpoint names one of {sorted(MODULES)})")  # fmt: skip
     try:
-        module = MODULES[name](**hparams)
+        with restoring_weights():  # pretrained backbones: the state dict below replaces their weights
+            module = MODULES[name](**hparams)
     except Exception as err:
         raise ValueError(f"{path}: cannot rebuild {name} from the checkpoint's hyperparameters: {err}") from err
     try:

@@ -12,6 +12,7 @@ from senn.data.breast_cancer import BreastCancerDataModule
 from senn.data.cifar10 import CIFAR10DataModule
 from senn.data.compas import COMPASDataModule
 from senn.data.csv import CSVDataModule
+from senn.data.cub import CUBDataModule
 from senn.data.generated import ConceptDataModule
 from senn.data.image_folder import ImageFolderDataModule
 from senn.data.mnist import MNISTDataModule
@@ -25,6 +26,7 @@ __all__ = [
     "CIFAR10DataModule",
     "COMPASDataModule",
     "CSVDataModule",
+    "CUBDataModule",
     "ConceptDataModule",
     "DataError",
     "DataNotFoundError",

@@ -58,7 +58,8 @@ def stratified_split(labels: np.ndarray | None, n: int, val_fraction: float, tes
     parts: dict[str, list[np.ndarray]] = {name: [] for name in SPLITS}
     for rows in groups:
         rows = generator.permutation(rows)
-        n_test, n_val = max(1, round(test_fraction * len(rows))), max(1, round(val_fraction * len(rows)))
+        n_test = max(1, round(test_fraction * len(rows))) if test_fraction > 0 else 0  # 0: the data has a test split
+        n_val = max(1, round(val_fraction * len(rows)))
         parts["test"].append(rows[:n_test])
         parts["val"].append(rows[n_test : n_test + n_val])
         parts["train"].append(rows[n_test + n_val :])

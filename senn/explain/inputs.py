@@ -12,7 +12,7 @@ import torch
 from hydra.utils import get_class, instantiate
 
 from senn.data.base import SplitDataModule
-from senn.data.image_folder import read_image
+from senn.data.image_files import read_image
 from senn.data.preprocessing import TablePreprocessor
 
 TABLES = (".csv", ".parquet", ".pq")

@@ -1,6 +1,7 @@
 """Composable SENN models: conceptizers, relevance parametrizers, aggregators and the SENN itself."""
 
 from senn.models.aggregators import SumAggregator
+from senn.models.backbones import BackboneConceptizer, BackboneParametrizer
 from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
 from senn.models.parametrizers import CIFARParametrizer, ConstantParametrizer, LeNetParametrizer, MLPParametrizer
 from senn.models.plain import PlainNetwork
@@ -8,6 +9,8 @@ from senn.models.senn import SENN, SENNOutput
 
 __all__ = [
     "SENN",
+    "BackboneConceptizer",
+    "BackboneParametrizer",
     "CIFARParametrizer",
     "ConstantParametrizer",
     "ConvConceptizer",

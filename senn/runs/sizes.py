@@ -38,7 +38,9 @@ def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
 
     From ``datamodule``: input sizes (``in_features`` for tables; ``in_channels`` and ``image_size`` for
     square images), ``num_classes`` and ``task`` of every component, the model's ``class_names`` /
-    ``feature_names`` and the identity conceptizer's concept names (its features). From the model
+    ``feature_names``, the identity conceptizer's concept names (its features) and, on data with annotated
+    concepts, a conceptizer's K (``num_concepts``) when the config leaves it null and the supervised
+    concepts' names (``concept_weight > 0``: the first M concepts are the annotated ones). From the model
     itself: the parametrizer's ``num_concepts``, the columns of h (the conceptizer's K, plus one with a
     bias concept), and a plain network's ``num_concepts=1``. Values the config sets are kept
     (:func:`check_compatible` and the SENN's build-time check report a mismatch). Returns the
@@ -60,6 +62,10 @@ def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
                 if (path or key == "task") and _unset(node, key):
                     node[key] = value
                     filled.append(f"{'model.' + path + '.' if path else 'model.'}{key}={value}")
+        annotated = getattr(datamodule, "concept_names", None)  # K of a conceptizer left unset: the data's concepts
+        if isinstance(model.get("conceptizer"), DictConfig) and annotated and _unset(model.conceptizer, "num_concepts"):
+            model.conceptizer.num_concepts = len(annotated)
+            filled.append(f"model.conceptizer.num_concepts={len(annotated)}")
         concepts = {"parametrizer": _concept_count(model.conceptizer) if "conceptizer" in model else None, "network": 1}
         for path, count in concepts.items():
             if isinstance(model.get(path), DictConfig) and _unset(model[path], "num_concepts") and count is not None:
@@ -72,6 +78,10 @@ def fill_from_data(model: DictConfig, datamodule: SplitDataModule) -> list[str]:
         if "conceptizer" in model and str(model.conceptizer.get("_target_", "")).endswith("IdentityConceptizer"):
             features = list(datamodule.feature_names or [])
             names["concept_names"] = features + ["bias"] * bool(model.conceptizer.get("bias")) if features else None
+        elif annotated and model.get("concept_weight", 0) > 0 and model.conceptizer.get("num_concepts"):
+            k = int(model.conceptizer.num_concepts)  # supervised: the first M concepts are the annotated ones
+            free = [f"concept {i + 1}" for i in range(len(annotated), k)]
+            names["concept_names"] = [*list(annotated)[:k], *free] + ["bias"] * bool(model.conceptizer.get("bias"))
         for key, value in names.items():
             if key in model and model[key] is None and value is not None:
                 model[key] = [str(v) for v in value]

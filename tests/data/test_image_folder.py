@@ -11,7 +11,7 @@ from PIL import Image
 
 from senn.checkpoints import load_checkpoint
 from senn.data import DataError, ImageFolderDataModule
-from senn.data.image_folder import _LazySplits
+from senn.data.image_files import _LazySplits
 from senn.evaluation import evaluate
 from senn.explain.inputs import read_inputs
 from senn.runs import train

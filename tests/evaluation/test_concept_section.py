@@ -37,4 +37,4 @@ def test_concept_section_scores_the_concepts_and_labels_the_prototypes(tmp_path)
     assert json.dumps(loaded.to_dict()) == json.dumps(concepts.to_dict())
     assert (out / "concept_alignment.png").stat().st_size > 0 and (out / "interventions.png").stat().st_size > 0
     report = (out / "report.html").read_text()
-    assert 'id="concepts"' in report and "left: concept" in report and "Interventions: task accuracy" in report
+    assert 'id="concepts"' in report and "left: left (" in report and "Interventions: task accuracy" in report

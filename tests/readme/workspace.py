@@ -22,7 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from tests.conftest import REPO, Ran, run_command
-from tests.standins import write_compas, write_digit_png, write_image_folder, write_mnist
+from tests.standins import write_compas, write_cub, write_digit_png, write_image_folder, write_mnist
 
 
 def readme_blocks(language: str) -> list[str]:
@@ -54,6 +54,8 @@ SHRINK = {
     "trainer=ddp": ["data.batch_size=32", "model.parametrizer.dropout=0"],  # 2 x 32: one process's batches of 64
     # (each process draws dropout masks for its half: with dropout the runs cannot agree to the last bits)
     "ckpt_path=last": ["trainer.max_epochs=2"],  # the resumed run has an epoch left to train
+    "experiment=cub": ["data.image_size=16", "data.min_classes=2", "data.num_workers=0", "data.batch_size=8",
+                       "model.conceptizer.weights=none"],  # the small archive; no ImageNet download here
 }  # fmt: skip
 """A command containing the key gets these arguments appended: it sets a size itself that the debug preset
 cannot shrink."""
@@ -229,6 +231,7 @@ def make_workspace(root: Path) -> Workspace:
     write_mnist(root / "data")
     write_compas(root / "data")
     write_image_folder(root / "my_images")
+    write_cub(root / "data")
     (root / "new").mkdir()
     for i in range(2):
         write_digit_png(root / "new" / f"{i}.png", label=i)

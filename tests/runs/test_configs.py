@@ -16,6 +16,7 @@ from senn.runs import check_compatible, fill_from_data
 from senn.runs.validation import validate_config
 from senn.training import PlainModule, SENNModule
 from tests.conftest import build_module, compose_train
+from tests.standins import write_cub
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 
@@ -27,6 +28,8 @@ def test_experiment_presets_instantiate(experiment, tmp_path):
         frame = pd.DataFrame({"a": [0.1, 0.5, 0.2, 0.9, 0.3, 0.4], "y": ["no", "yes"] * 3})
         frame.to_csv(tmp_path / "t.csv", index=False)
         table = [f"data.path={tmp_path / 't.csv'}", "data.target=y"]
+    elif experiment.startswith("cub"):  # a small archive in CUB's layout; no ImageNet weights download here
+        table = [f"data.data_dir={write_cub(tmp_path)}", "data.min_classes=2", "model.conceptizer.weights=none"]
     cfg = compose_train([f"experiment={experiment}", f"output_dir={tmp_path}", *table])
     validate_config(cfg)  # fills in what the data determines
     datamodule = instantiate(cfg.data)  # reads nothing yet (a table: its columns)
