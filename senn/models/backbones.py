@@ -132,7 +132,11 @@ class BackboneConceptizer(_Autoencoder):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         """Concepts (B, K [+ 1]) of images (B, 3, S, S), no reconstruction."""
-        return self._code(self.head(self.backbone(x)))[0], None
+        return self.from_features(self.backbone(x))
+
+    def from_features(self, features: torch.Tensor) -> tuple[torch.Tensor, None]:
+        """Concepts (B, K [+ 1]) of backbone features (B, F)."""
+        return self._code(self.head(features))[0], None
 
 
 class BackboneParametrizer(_Parametrizer):
@@ -178,3 +182,7 @@ class BackboneParametrizer(_Parametrizer):
             raise RuntimeError("BackboneParametrizer(share_backbone=True) reads the conceptizer's backbone: use it "
                                "in a SENN whose conceptizer has one (BackboneConceptizer)")  # fmt: skip
         return self.head(self.backbone.shared(x) if self.share_backbone else self.backbone(x))
+
+    def from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Relevances (B, K, C) of the shared backbone's features (B, F)."""
+        return self.output_activation(self.head(features)).view(-1, self.num_concepts, self.num_classes)

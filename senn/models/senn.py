@@ -93,6 +93,20 @@ class SENN(nn.Module):
         logits = self.aggregator(concepts, relevances)
         return SENNOutput(logits, concepts, relevances, reconstruction)
 
+    @property
+    def backbone(self) -> nn.Module | None:
+        """The pretrained backbone that h and θ share (:mod:`senn.models.backbones`), if they share one."""
+        return self.conceptizer.backbone if getattr(self.parametrizer, "share_backbone", False) else None
+
+    def from_features(self, features: torch.Tensor) -> SENNOutput:
+        """The SENN on its shared backbone's features (B, F) instead of inputs: ``forward(x)`` is
+        ``from_features(backbone(x))``. The stability regularizer can differentiate in this space."""
+        if self.backbone is None:
+            raise ValueError("SENN.from_features: the conceptizer and parametrizer share no backbone")
+        concepts, reconstruction = self.conceptizer.from_features(features)
+        relevances = self.parametrizer.from_features(features)
+        return SENNOutput(self.aggregator(concepts, relevances), concepts, relevances, reconstruction)
+
     @torch.no_grad()
     def _check_shapes(self) -> None:
         """Run a dummy batch of 2 through the parts and check that their shapes agree."""

@@ -49,6 +49,9 @@ class SENNModule(SupervisedModule):
         robustness_penalty: ``"residual"`` (the paper's ``||J_x f − θᵀ J_x h||``) or ``"relative_relevances"``
             (``||J_x θ_·c|| / ||θ_·c||``: independent of the concepts' scale; see
             :func:`senn.losses.relative_relevance_variation`).
+        robustness_space: ``"input"`` (the paper: Jacobians w.r.t. x) or ``"features"``: w.r.t. the pretrained
+            backbone's features that h and θ share, so the penalty costs a pass through the heads only; it
+            bounds the input-space one times the backbone's Lipschitz constant.
         reconstruction_weight: weight of the autoencoder's reconstruction MSE.
         sparsity_weight: weight of the concepts' L1 norm.
         concept_weight: weight of the concept loss against annotations (0: unsupervised concepts).
@@ -75,6 +78,7 @@ class SENNModule(SupervisedModule):
         aggregator: ComponentSpec,
         robustness_weight: float = 1e-4,
         robustness_penalty: str = "residual",
+        robustness_space: str = "input",
         reconstruction_weight: float = 1.0,
         sparsity_weight: float = 2e-5,
         concept_weight: float = 0.0,
@@ -100,6 +104,8 @@ class SENNModule(SupervisedModule):
             raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
         if robustness_penalty not in PENALTIES:
             raise ValueError(f"SENNModule: robustness_penalty={robustness_penalty!r} is not one of {PENALTIES}")
+        if robustness_space not in ("input", "features"):
+            raise ValueError(f"SENNModule: robustness_space={robustness_space!r} is not 'input' or 'features'")
         specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
@@ -107,6 +113,9 @@ class SENNModule(SupervisedModule):
         self._set_names(class_names, feature_names, concept_names)
         if not 0 <= intervention_probability <= 1:
             raise ValueError(f"SENNModule: intervention_probability={intervention_probability} must be in [0, 1]")
+        if robustness_space == "features" and self.model.backbone is None:
+            raise ValueError("SENNModule: robustness_space='features' differentiates w.r.t. the backbone features h "
+                             "and θ share: use model/conceptizer=backbone with model/parametrizer=backbone")  # fmt: skip
         self.probability_concepts = concepts_are_probabilities(self.model.conceptizer)
         if intervention_probability > 0 and not self.probability_concepts:
             raise ValueError(
@@ -127,9 +136,15 @@ class SENNModule(SupervisedModule):
         hp = self.hparams
         conceptizer = self.model.conceptizer
         regularize = hp.robustness_weight > 0 or stage != "train"  # always measured on val/test
-        if regularize:
-            x = x.detach().requires_grad_(True)
-        out = self.model(x)
+        inputs = x  # what the regularizer differentiates w.r.t.: x, or the backbone's features
+        if regularize and hp.robustness_space == "features":
+            inputs = self.model.backbone(x)
+            inputs = inputs if inputs.requires_grad else inputs.detach().requires_grad_(True)  # a frozen backbone
+            out = self.model.from_features(inputs)
+        else:
+            if regularize:
+                x = inputs = x.detach().requires_grad_(True)
+            out = self.model(x)
         logits = out.logits
         if stage == "train" and annotations and hp.intervention_probability > 0:
             logits = self._intervened_logits(out, annotations[0])
@@ -151,7 +166,7 @@ class SENNModule(SupervisedModule):
             terms["concept_loss"] = concept_loss(out.concepts, annotations[0], probabilities=self.probability_concepts)
             loss = loss + hp.concept_weight * terms["concept_loss"]
         if regularize:
-            terms["robustness_loss"] = self.robustness_term(x, out, stage)
+            terms["robustness_loss"] = self.robustness_term(inputs, out, stage)
         if hp.robustness_weight > 0:
             loss = loss + hp.robustness_weight * terms["robustness_loss"]
         self._log_metrics(stage, logits, y, {"loss": loss, **terms})

@@ -100,3 +100,13 @@ def test_checkpoint_state_round_trips_with_the_shared_backbone():
     x = torch.randn(2, 3, 16, 16)
     torch.testing.assert_close(again.eval()(x).logits, model.eval()(x).logits)
     assert again.conceptizer.backbone is again.parametrizer.backbone
+
+
+def test_the_senn_on_backbone_features_is_the_senn_on_images():
+    model = backbone_senn().eval()
+    x = torch.randn(2, 3, 16, 16)
+    out, from_features = model(x), model.from_features(model.backbone(x))
+    for a, b in zip(out[:3], from_features[:3]):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="share no backbone"):
+        backbone_senn(share=False).from_features(torch.zeros(2, 512))

@@ -99,3 +99,23 @@ def test_modules_can_be_passed_directly(tmp_path):
 def test_bad_settings_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SENNModule(**COMPONENTS, **kwargs)
+
+
+def test_feature_space_regularizer_differentiates_through_the_heads_only():
+    from senn.losses import robustness_loss
+    from tests.models.test_backbones import backbone_senn
+
+    model = backbone_senn(frozen=False)
+    module = SENNModule(model.conceptizer, model.parametrizer, model.aggregator, robustness_weight=0.5,
+                        robustness_space="features", robustness_estimator="exact")  # fmt: skip
+    logged = {}
+    module.log = lambda name, value, **kw: logged.__setitem__(name, value)
+    x, y = torch.randn(4, 3, 16, 16), torch.randint(0, 3, (4,))
+    loss = module.training_step((x, y), 0)
+    features = module.model.backbone(x).detach().requires_grad_(True)  # the heads' Jacobian, from a leaf copy
+    expected = robustness_loss(module.model, features, "exact", output=module.model.from_features(features))
+    torch.testing.assert_close(logged["train/robustness_loss"].detach(), expected.detach())
+    loss.backward()
+    assert module.model.backbone.net.conv1.weight.grad is not None  # the backbone still trains
+    with pytest.raises(ValueError, match="robustness_space='features'"):
+        SENNModule(**COMPONENTS, robustness_space="features")

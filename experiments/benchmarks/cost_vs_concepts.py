@@ -1,0 +1,169 @@
+"""Training cost of the robustness regularizer against the number of concepts K and classes C, at CUB scale.
+
+One full training step (forward, every loss term, backward, Adam step) of a ResNet-18-backed SENN (the
+``cub`` presets' model: ImageNet-sized ResNet-18, fine-tuned, K concepts from a linear head, θ an MLP head
+on the same features) on a batch of 32 random 64 × 64 images (224 × 224 with ``--device cuda``), for
+K ∈ {5, 28, 112} and C ∈ {10, 50, 200} and each regularizer:
+
+* ``none``: λ = 0;
+* ``projection``: senn's training default, one vector-Jacobian product whatever C;
+* ``features``: the same projection w.r.t. the backbone's features (``model.robustness_space=features``),
+  a pass through the heads only;
+* ``exact``: senn's exact value, C VJPs through θ;
+* ``published``: the public implementations' approach, C + K create-graph gradient calls (of the
+  log-probabilities), one norm over the batch, a plain ``loss.backward()``.
+
+Each (K, C, variant) runs in a process of its own, under an address-space limit (``--memory-gb``, 16 by
+default, of this machine's 24), so that one that runs out of memory is reported as such instead of taking
+the machine down. Reported: seconds per step (median of ``--steps`` after one warm-up step), samples per
+second, and the peak memory the steps added to the process (CPU: peak resident set size over the resident
+size before the first step; CUDA: ``max_memory_allocated``). Writes one JSON line per run to ``--out`` and
+prints a markdown table. Usage::
+
+    python experiments/benchmarks/cost_vs_concepts.py [--steps 2] [--memory-gb 16] [--device cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+BATCH, LAMBDA = 32, 1e-4
+CONCEPTS, CLASSES = (5, 28, 112), (10, 50, 200)
+VARIANTS = ("none", "projection", "features", "exact", "published")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def resident_bytes() -> int:
+    """The process's resident set size now (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def one_run(k: int, c: int, variant: str, steps: int, device: str) -> dict:
+    """Time ``steps`` training steps of one (K, C, variant) in this process."""
+    from senn.losses import classification_loss, published_robustness_loss, robustness_loss, sparsity_loss
+    from senn.models import SENN, BackboneConceptizer, BackboneParametrizer, SumAggregator
+
+    torch.manual_seed(0)
+    size = 224 if device == "cuda" else 64
+    conceptizer = BackboneConceptizer(image_size=size, num_concepts=k, weights="none", frozen=False,
+                                      activation="linear")  # fmt: skip
+    parametrizer = BackboneParametrizer(image_size=size, num_concepts=k, num_classes=c)
+    model = SENN(conceptizer, parametrizer, SumAggregator(c)).to(device).train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=1e-4)
+    x = torch.randn(BATCH, 3, size, size, device=device)
+    y = torch.randint(0, c, (BATCH,), device=device)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        xs = x.clone().requires_grad_(variant not in ("none", "features"))
+        out = model.from_features(xs := model.backbone(xs)) if variant == "features" else model(xs)
+        loss = classification_loss(out.logits, y) + 2e-5 * sparsity_loss(out.concepts)
+        if variant == "published":
+            (loss + LAMBDA * published_robustness_loss(model, xs, output=out)).backward()
+        else:
+            if variant != "none":
+                estimator = "projection" if variant == "features" else variant
+                loss = loss + LAMBDA * robustness_loss(model, xs, estimator, output=out)
+            loss.backward(inputs=params)
+        optimizer.step()
+
+    synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    step()  # warm-up (Adam's state allocated)
+    baseline = resident_bytes()
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(steps):
+        synchronize()
+        start = time.perf_counter()
+        step()
+        synchronize()
+        times.append(time.perf_counter() - start)
+    peak = (torch.cuda.max_memory_allocated() if device == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline)  # fmt: skip
+    seconds = statistics.median(times)
+    memory = round(max(peak, 0) / 2**20, 1)
+    return {"K": k, "C": c, "variant": variant, "seconds_per_step": round(seconds, 3),
+            "samples_per_s": round(BATCH / seconds, 2), "peak_step_memory_mb": memory}  # fmt: skip
+
+
+def run_isolated(k: int, c: int, variant: str, args: argparse.Namespace) -> dict:
+    """One run in a child process under the memory limit; out of memory is a result, not a crash."""
+    command = [sys.executable, __file__, "--one", str(k), str(c), variant, "--steps", str(args.steps),
+               "--device", args.device, "--memory-gb", str(args.memory_gb)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode == 0:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    out_of_memory = "alloc" in done.stderr.lower() or "memory" in done.stderr.lower() or done.returncode == -9
+    status = f"out of memory (limit {args.memory_gb} GiB)" if out_of_memory else done.stderr.strip()[-300:]
+    return {"K": k, "C": c, "variant": variant, "failed": status}
+
+
+def ratio(base: dict, other: dict) -> str:
+    """``other``'s time and peak memory as multiples of ``base``'s."""
+    if "seconds_per_step" not in base or "seconds_per_step" not in other:
+        return "–"
+    memory = other["peak_step_memory_mb"] / max(base["peak_step_memory_mb"], 1)
+    return f"{other['seconds_per_step'] / base['seconds_per_step']:.2f}×, {memory:.2f}×"
+
+
+def table(records: list[dict]) -> str:
+    """Markdown: one row per (K, C), seconds per step and peak memory per variant, and the projections vs none."""
+    lines = ["| K | C | " + " | ".join(f"{v}: s/step, MB" for v in VARIANTS) + " | projection / none: time, memory"
+             " | features / none: time, memory |", "|---" * (len(VARIANTS) + 4) + "|"]  # fmt: skip
+    for k in CONCEPTS:
+        for c in CLASSES:
+            got = {r["variant"]: r for r in records if r["K"] == k and r["C"] == c}
+            cells = [(f"{got[v]['seconds_per_step']:.2f}, {got[v]['peak_step_memory_mb']:.0f}" if "failed" not in got[v]
+                      else got[v]["failed"]) if v in got else "–" for v in VARIANTS]  # fmt: skip
+            ratios = [ratio(got.get("none", {}), got.get(v, {})) for v in ("projection", "features")]
+            lines.append(f"| {k} | {c} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Every (K, C, variant), each in its own process; JSON lines and a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per run (after one warm-up step)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda")
+    parser.add_argument("--memory-gb", type=float, default=16.0, help="address-space limit of each run (CPU)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "cost_vs_concepts.jsonl")
+    parser.add_argument("--one", nargs=3, metavar=("K", "C", "VARIANT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        if args.device == "cpu":
+            limit = int(args.memory_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        k, c, variant = args.one
+        print(json.dumps(one_run(int(k), int(c), variant, args.steps, args.device)))
+        return
+    start, records = time.perf_counter(), []
+    machine = {"threads": torch.get_num_threads(), "torch": torch.__version__, "device": args.device,
+               "cpu": platform.processor() or platform.machine(), "batch_size": BATCH}  # fmt: skip
+    with open(args.out, "w") as f:
+        for k in CONCEPTS:
+            for c in CLASSES:
+                for variant in VARIANTS:
+                    record = {**run_isolated(k, c, variant, args), **machine}
+                    records.append(record)
+                    f.write(json.dumps(record) + "\n")
+                    f.flush()
+                    print(json.dumps(record), flush=True)
+    print(table(records))
+    print(f"total {(time.perf_counter() - start) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
