@@ -114,8 +114,10 @@ class SENNModule(SupervisedModule):
         if not 0 <= intervention_probability <= 1:
             raise ValueError(f"SENNModule: intervention_probability={intervention_probability} must be in [0, 1]")
         if robustness_space == "features" and self.model.backbone is None:
-            raise ValueError("SENNModule: robustness_space='features' differentiates w.r.t. the backbone features "
-                             "h and θ share: use model/conceptizer=backbone with model/parametrizer=backbone")  # fmt: skip
+            raise ValueError(
+                "SENNModule: robustness_space='features' differentiates w.r.t. the backbone features h and θ "
+                "share: use model/conceptizer=backbone with model/parametrizer=backbone"
+            )
         self.probability_concepts = concepts_are_probabilities(self.model.conceptizer)
         if intervention_probability > 0 and not self.probability_concepts:
             raise ValueError(
