@@ -81,6 +81,7 @@ ROWS = {  # name -> (label, experiment suffix, overrides); "random" is the ancho
         SUPERVISION_W1,
     ),
     "bottleneck": ("concept bottleneck (θ constant)", "_bottleneck", []),
+    "cem": ("concept embedding model (CEM, linear label predictor)", "_cem", []),
     "plain": ("plain network (no concepts)", "_plain", []),
     "random": ("random representation (untrained anchor)", "", []),
 }

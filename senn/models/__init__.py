@@ -3,6 +3,7 @@
 from senn.models.aggregators import SumAggregator
 from senn.models.backbones import BackboneConceptizer, BackboneParametrizer
 from senn.models.conceptizers import ConvConceptizer, IdentityConceptizer, MLPConceptizer
+from senn.models.embeddings import ConceptEmbeddingConceptizer, ConceptEmbeddingParametrizer
 from senn.models.parametrizers import CIFARParametrizer, ConstantParametrizer, LeNetParametrizer, MLPParametrizer
 from senn.models.plain import PlainNetwork
 from senn.models.senn import SENN, SENNOutput
@@ -12,6 +13,8 @@ __all__ = [
     "BackboneConceptizer",
     "BackboneParametrizer",
     "CIFARParametrizer",
+    "ConceptEmbeddingConceptizer",
+    "ConceptEmbeddingParametrizer",
     "ConstantParametrizer",
     "ConvConceptizer",
     "IdentityConceptizer",

@@ -169,8 +169,14 @@ class BackboneParametrizer(_Parametrizer):
         features = BACKBONE_FEATURES[backbone]
         self.head = mlp([features, *hidden_sizes, num_concepts * num_classes], dropout)
 
-    def attach(self, backbone: Backbone) -> None:
-        """Read features from ``backbone`` (the concept encoder's)."""
+    def attach(self, conceptizer: nn.Module) -> None:
+        """With ``share_backbone``, read features from ``conceptizer``'s backbone."""
+        if not self.share_backbone:
+            return
+        backbone = getattr(conceptizer, "backbone", None)
+        if backbone is None:
+            raise ValueError("SENN: the parametrizer shares the conceptizer's backbone, but the conceptizer has "
+                             "none; use a BackboneConceptizer or set share_backbone=false")  # fmt: skip
         if self.head[0].in_features != backbone.out_features:
             raise ValueError(f"BackboneParametrizer: its head takes {self.head[0].in_features} features, the shared "
                              f"backbone gives {backbone.out_features}; set the same backbone for both")  # fmt: skip

@@ -66,11 +66,8 @@ class SENN(nn.Module):
         self.conceptizer = conceptizer
         self.parametrizer = parametrizer
         self.aggregator = aggregator
-        if getattr(parametrizer, "share_backbone", False):  # θ reads the concept encoder's backbone features
-            if not hasattr(conceptizer, "backbone"):
-                raise ValueError("SENN: the parametrizer shares the conceptizer's backbone, but the conceptizer has "
-                                 "none; use a BackboneConceptizer or set share_backbone=false")  # fmt: skip
-            parametrizer.attach(conceptizer.backbone)
+        if hasattr(parametrizer, "attach"):  # θ reads what the conceptizer computes (a backbone, embeddings)
+            parametrizer.attach(conceptizer)
         shape = input_shape if input_shape is not None else getattr(conceptizer, "input_shape", None)
         self.input_shape: tuple[int, ...] | None = tuple(shape) if shape is not None else None
         if self.input_shape is not None:
