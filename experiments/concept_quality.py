@@ -52,33 +52,40 @@ SETTINGS = {  # name -> (data preset, overrides)
 }
 BASE_LR = {"shapes": 2e-3, "tabular_toy": 1e-3}  # the unsupervised presets' lr, the supervised ones' before tuning
 SUPERVISION_W1 = ["model.concept_weight=1", "model.optimizer.lr={base_lr}"]
+PAPER_REGULARIZER = ["model.robustness_penalty=residual", "model.robustness_weight=1e-4"]
+"""The regularizer the supervised rows were trained with (the presets' before supervised_pareto.py chose theirs)."""
 ROWS = {  # name -> (label, experiment suffix, overrides); "random" is the anchor, untrained
     "anchor": ("SENN, paper autoencoder (anchor)", "", []),
     "relu": ("SENN, relu concepts", "", ["model.conceptizer.activation=relu"]),
     "sigmoid": ("SENN, sigmoid concepts", "", ["model.conceptizer.activation=sigmoid"]),
     "vae": ("SENN, β-VAE concepts (β = 1)", "", ["model.conceptizer.variational=true", "model.sparsity_weight=0"]),
-    "supervised10": ("SENN, 10 % concept supervision", "_supervised", ["data.concept_fraction=0.1"]),
-    "supervised": ("SENN, 100 % concept supervision", "_supervised", []),
+    "supervised10": ("SENN, 10 % concept supervision", "_supervised", ["data.concept_fraction=0.1", *PAPER_REGULARIZER]),
+    "supervised": ("SENN, 100 % concept supervision", "_supervised", PAPER_REGULARIZER),
     # ablations of the *_supervised presets' concept weight 5, lr 5e-3 and training interventions (p = 0.25)
     "supervised10_w1": (
         "ablation: 10 % supervision, weight 1, no training interventions",
         "_supervised",
-        ["data.concept_fraction=0.1", *SUPERVISION_W1, "model.intervention_probability=0"],
+        ["data.concept_fraction=0.1", *SUPERVISION_W1, "model.intervention_probability=0", *PAPER_REGULARIZER],
     ),
     "supervised_w1": (
         "ablation: 100 % supervision, weight 1, no training interventions",
         "_supervised",
-        [*SUPERVISION_W1, "model.intervention_probability=0"],
+        [*SUPERVISION_W1, "model.intervention_probability=0", *PAPER_REGULARIZER],
     ),
     "supervised10_w1_interventions": (
         "ablation: 10 % supervision, weight 1, training interventions",
         "_supervised",
-        ["data.concept_fraction=0.1", *SUPERVISION_W1],
+        ["data.concept_fraction=0.1", *SUPERVISION_W1, *PAPER_REGULARIZER],
     ),
     "supervised_w1_interventions": (
         "ablation: 100 % supervision, weight 1, training interventions",
         "_supervised",
-        SUPERVISION_W1,
+        [*SUPERVISION_W1, *PAPER_REGULARIZER],
+    ),
+    "supervised_relative_relevances_0.01": (
+        "SENN, 100 % concept supervision, the preset's regularizer (relative_relevances, λ = 0.01)",
+        "_supervised",
+        [],
     ),
     "bottleneck": ("concept bottleneck (θ constant)", "_bottleneck", []),
     "cem": ("concept embedding model (CEM, linear label predictor)", "_cem", []),
@@ -215,7 +222,8 @@ def table(results: list[dict[str, Any]], setting: str) -> list[str]:
             elif len(values) == 1:
                 cells.append(f"{values[0]:.{digits}f} (n = 1)")
             else:
-                cells.append(f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}")
+                n = f" (n = {len(values)})" if len(values) != 3 else ""
+                cells.append(f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}{n}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -258,7 +266,10 @@ def main() -> None:
         f"the ablation rows (`--rows {' '.join(ABLATIONS)}`) {ablations:.0f} min (this invocation: "
         f"{(time.perf_counter() - start) / 60:.0f} min; runs found in `outputs/concepts/` reused, runs recorded in "
         "`concepts.json` but not found there kept as recorded). Test split; "
-        "mean ± std over seeds, `(n = 1)` where only one seed ran. Columns: task accuracy; mean matched AUC of "
+        "mean ± std over seeds 0-2, `(n = …)` where another number of seeds ran (the rows that "
+        "`supervised_pareto.py` also ran on seeds 3 and 4). The supervised rows train with the paper's regularizer "
+        "at λ = 1e-4 (the presets' setting before `supervised_pareto.py` chose theirs), except the one row that "
+        "says otherwise. Columns: task accuracy; mean matched AUC of "
         "the learned concepts for the true ones; oracle and niche impurity; DCI disentanglement (against the "
         "generative factors); completeness score; normalized area under the random-order intervention curve and "
         "the accuracy with every true concept set; the median input-mode local Lipschitz estimate of θ over 100 "
