@@ -59,8 +59,11 @@ ROWS = {  # name -> (label, experiment suffix, overrides); "random" is the ancho
     "relu": ("SENN, relu concepts", "", ["model.conceptizer.activation=relu"]),
     "sigmoid": ("SENN, sigmoid concepts", "", ["model.conceptizer.activation=sigmoid"]),
     "vae": ("SENN, β-VAE concepts (β = 1)", "", ["model.conceptizer.variational=true", "model.sparsity_weight=0"]),
-    "supervised10": ("SENN, 10 % concept supervision", "_supervised", ["data.concept_fraction=0.1",
-                                                                      *PAPER_REGULARIZER]),  # fmt: skip
+    "supervised10": (
+        "SENN, 10 % concept supervision",
+        "_supervised",
+        ["data.concept_fraction=0.1", *PAPER_REGULARIZER],
+    ),
     "supervised": ("SENN, 100 % concept supervision", "_supervised", PAPER_REGULARIZER),
     # ablations of the *_supervised presets' concept weight 5, lr 5e-3 and training interventions (p = 0.25)
     "supervised10_w1": (
