@@ -256,7 +256,8 @@ def main() -> None:
     figures = RESULTS / "concepts"
     figures.mkdir(exist_ok=True)
     for path in sorted(RUNS.glob("shapes*/*/seed0/prototypes/prototypes.png")):  # one prototype figure per row
-        shutil.copy(path, figures / f"prototypes_{path.parts[-5]}_{path.parts[-4]}.png")
+        if path.parts[-4] in ROWS:
+            shutil.copy(path, figures / f"prototypes_{path.parts[-5]}_{path.parts[-4]}.png")
     compute = sum(r["seconds"] for r in results) / 60
     default = [r for r in results if r["setting"] in PROTOCOL and r["row"] not in ABLATIONS]
     ablations = sum(r["seconds"] for r in results if r["row"] in ABLATIONS) / 60

@@ -16,8 +16,9 @@ K ∈ {5, 28, 112} and C ∈ {10, 50, 200} and each regularizer:
 Each (K, C, variant) runs in a process of its own, under an address-space limit (``--memory-gb``, 16 by
 default, of this machine's 24), so that one that runs out of memory is reported as such instead of taking
 the machine down. Reported: seconds per step (median of ``--steps`` after one warm-up step), samples per
-second, and the peak memory the steps added to the process (CPU: peak resident set size over the resident
-size before the first step; CUDA: ``max_memory_allocated``). Writes one JSON line per run to ``--out`` and
+second, and the peak memory training adds to the built model (activations, gradients and Adam's state; CPU:
+the process's peak resident set size over its resident size before the first step; CUDA: the same with
+``max_memory_allocated``). Writes one JSON line per run to ``--out`` and
 prints a markdown table. Usage::
 
     python experiments/benchmarks/cost_vs_concepts.py [--steps 2] [--memory-gb 16] [--device cuda]
@@ -80,10 +81,11 @@ def one_run(k: int, c: int, variant: str, steps: int, device: str) -> dict:
         optimizer.step()
 
     synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    step()  # warm-up (Adam's state allocated)
-    baseline = resident_bytes()
+    baseline = resident_bytes()  # the built model and the batch
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
+        baseline = torch.cuda.memory_allocated()
+    step()  # warm-up (Adam's state allocated)
     times = []
     for _ in range(steps):
         synchronize()
@@ -92,7 +94,7 @@ def one_run(k: int, c: int, variant: str, steps: int, device: str) -> dict:
         synchronize()
         times.append(time.perf_counter() - start)
     peak = (torch.cuda.max_memory_allocated() if device == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline)  # fmt: skip
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - baseline  # fmt: skip
     seconds = statistics.median(times)
     memory = round(max(peak, 0) / 2**20, 1)
     return {"K": k, "C": c, "variant": variant, "seconds_per_step": round(seconds, 3),

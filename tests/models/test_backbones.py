@@ -110,3 +110,23 @@ def test_the_senn_on_backbone_features_is_the_senn_on_images():
         torch.testing.assert_close(a, b)
     with pytest.raises(ValueError, match="share no backbone"):
         backbone_senn(share=False).from_features(torch.zeros(2, 512))
+
+
+def test_cached_features_are_computed_once_per_image_and_equal_fresh_ones():
+    torch.manual_seed(0)
+    cached = BackboneConceptizer(image_size=16, num_concepts=2, weights="none", cache_features=True).eval()
+    calls = []
+    cached.backbone.net.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
+    x = torch.randn(4, 3, 16, 16)
+    first = cached(x)[0]
+    again = cached(torch.cat([x[2:], torch.randn(1, 3, 16, 16)]))[0]  # two seen images, one new
+    assert calls == [4, 1]
+    torch.testing.assert_close(again[:2], first[2:])
+    with torch.no_grad():
+        fresh = cached.backbone.net(x)
+    torch.testing.assert_close(cached.backbone(x.clone()), fresh)
+    assert calls == [4, 1, 4]  # the fresh computation only
+    cached(x.clone().requires_grad_(True))  # an input-space regularizer needs the graph: no cache
+    assert calls == [4, 1, 4, 4]
+    with pytest.raises(ValueError, match="needs frozen=true"):
+        BackboneConceptizer(image_size=16, weights="none", frozen=False, cache_features=True)
