@@ -142,6 +142,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
     parser.add_argument("--memory-gb", type=float, default=16.0, help="address-space limit of each run (CPU)")
     parser.add_argument("--out", type=Path, default=RESULTS / "cost_vs_concepts.jsonl")
+    parser.add_argument("--concepts", type=int, nargs="+", default=CONCEPTS, help="the values of K")
+    parser.add_argument("--classes", type=int, nargs="+", default=CLASSES, help="the values of C")
+    parser.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS)
+    parser.add_argument("--append", action="store_true", help="add to --out (the table covers the whole file)")
     parser.add_argument("--one", nargs=3, metavar=("K", "C", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -151,18 +155,18 @@ def main() -> None:
         k, c, variant = args.one
         print(json.dumps(one_run(int(k), int(c), variant, args.steps, args.device)))
         return
-    start, records = time.perf_counter(), []
+    start = time.perf_counter()
     machine = {"threads": torch.get_num_threads(), "torch": torch.__version__, "device": args.device,
                "cpu": platform.processor() or platform.machine(), "batch_size": BATCH}  # fmt: skip
-    with open(args.out, "w") as f:
-        for k in CONCEPTS:
-            for c in CLASSES:
-                for variant in VARIANTS:
+    with open(args.out, "a" if args.append else "w") as f:
+        for k in args.concepts:
+            for c in args.classes:
+                for variant in args.variants:
                     record = {**run_isolated(k, c, variant, args), **machine}
-                    records.append(record)
                     f.write(json.dumps(record) + "\n")
                     f.flush()
                     print(json.dumps(record), flush=True)
+    records = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     print(table(records))
     print(f"total {(time.perf_counter() - start) / 60:.1f} min")
 

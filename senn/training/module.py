@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,9 @@ class SENNModule(SupervisedModule):
         robustness_space: ``"input"`` (the paper: Jacobians w.r.t. x) or ``"features"``: w.r.t. the pretrained
             backbone's features that h and θ share, so the penalty costs a pass through the heads only; it
             bounds the input-space one times the backbone's Lipschitz constant.
+        robustness_eval_examples: validation and test measure L_θ exactly (C VJPs per batch, the costliest
+            part of a default run's evaluation) on evenly spaced batches covering this many examples (per
+            process); null: every example. Their ``loss`` is the objective without λ·L_θ.
         reconstruction_weight: weight of the autoencoder's reconstruction MSE.
         sparsity_weight: weight of the concepts' L1 norm.
         concept_weight: weight of the concept loss against annotations (0: unsupervised concepts).
@@ -79,6 +83,7 @@ class SENNModule(SupervisedModule):
         robustness_weight: float = 1e-4,
         robustness_penalty: str = "residual",
         robustness_space: str = "input",
+        robustness_eval_examples: int | None = 1000,
         reconstruction_weight: float = 1.0,
         sparsity_weight: float = 2e-5,
         concept_weight: float = 0.0,
@@ -104,6 +109,8 @@ class SENNModule(SupervisedModule):
             raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
         if robustness_penalty not in PENALTIES:
             raise ValueError(f"SENNModule: robustness_penalty={robustness_penalty!r} is not one of {PENALTIES}")
+        if robustness_eval_examples is not None and robustness_eval_examples < 1:
+            raise ValueError(f"SENNModule: robustness_eval_examples={robustness_eval_examples} must be >= 1 or null")
         if robustness_space not in ("input", "features"):
             raise ValueError(f"SENNModule: robustness_space={robustness_space!r} is not 'input' or 'features'")
         specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
@@ -132,12 +139,12 @@ class SENNModule(SupervisedModule):
         """Run the SENN."""
         return self.model(x)
 
-    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0) -> torch.Tensor:
         """Forward pass, every loss term, metrics and logging for one batch of ``stage``."""
         x, y, *annotations = batch
         hp = self.hparams
         conceptizer = self.model.conceptizer
-        regularize = hp.robustness_weight > 0 or stage != "train"  # always measured on val/test
+        regularize = self._measures_robustness(stage, batch_idx, len(x))
         inputs = x  # what the regularizer differentiates w.r.t.: x, or the backbone's features
         if regularize and hp.robustness_space == "features":
             inputs = self.model.backbone(x)
@@ -169,10 +176,23 @@ class SENNModule(SupervisedModule):
             loss = loss + hp.concept_weight * terms["concept_loss"]
         if regularize:
             terms["robustness_loss"] = self.robustness_term(inputs, out, stage)
-        if hp.robustness_weight > 0:
+        if hp.robustness_weight > 0 and stage == "train":
             loss = loss + hp.robustness_weight * terms["robustness_loss"]
         self._log_metrics(stage, logits, y, {"loss": loss, **terms})
         return loss
+
+    def _measures_robustness(self, stage: str, batch_idx: int, batch_size: int) -> bool:
+        """Whether this batch computes L_θ: in training when λ > 0; in val / test on evenly spaced batches that
+        cover ``robustness_eval_examples`` (splits can be ordered: MNIST's test set puts its easier half first)."""
+        wanted = self.hparams.robustness_eval_examples
+        if stage == "train" or wanted is None:
+            return stage != "train" or self.hparams.robustness_weight > 0
+        wanted = math.ceil(wanted / batch_size)  # batches
+        trainer = self._trainer
+        counts = None if trainer is None else trainer.num_val_batches if stage == "val" else trainer.num_test_batches
+        total = counts[0] if counts else None
+        every = max(1, int(total) // wanted) if total and total != float("inf") else 1
+        return batch_idx % every == 0 and batch_idx // every < wanted
 
     def _intervened_logits(self, out: SENNOutput, annotations: torch.Tensor) -> torch.Tensor:
         """Logits with each annotated concept replaced by its annotation with ``intervention_probability``.
@@ -204,12 +224,12 @@ class SENNModule(SupervisedModule):
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Validation metrics, the robustness term included (it needs input gradients)."""
         with torch.inference_mode(False), torch.enable_grad():
-            self._step(tuple(t.clone() for t in batch), "val")
+            self._step(tuple(t.clone() for t in batch), "val", batch_idx)
 
     def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Test metrics, the robustness term included."""
         with torch.inference_mode(False), torch.enable_grad():
-            self._step(tuple(t.clone() for t in batch), "test")
+            self._step(tuple(t.clone() for t in batch), "test", batch_idx)
 
     def backward(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> None:
         """Backpropagate into the parameters only: the input gradient is never used, so skip it."""

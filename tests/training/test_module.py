@@ -119,3 +119,36 @@ def test_feature_space_regularizer_differentiates_through_the_heads_only():
     assert module.model.backbone.net.conv1.weight.grad is not None  # the backbone still trains
     with pytest.raises(ValueError, match="robustness_space='features'"):
         SENNModule(**COMPONENTS, robustness_space="features")
+
+
+def test_evaluation_measures_the_regularizer_on_the_first_examples_and_leaves_it_out_of_the_loss():
+    def logged_per_batch(module: SENNModule, batch_indices: list[int]) -> list[dict[str, float]]:
+        batches = []
+        module.log = lambda name, value, **kw: batches[-1].__setitem__(name, value)
+        x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+        for batch_idx in batch_indices:
+            batches.append({})
+            module.validation_step((x, y), batch_idx)
+        return batches
+
+    module = SENNModule(**COMPONENTS, robustness_weight=0.5, robustness_eval_examples=16).eval()
+    batches = logged_per_batch(module, [0, 1, 2])  # examples 0-15 are measured, 16-23 are not
+    assert ["val/robustness_loss" in b for b in batches] == [True, True, False]
+    for b in batches:  # the loss is the data-fit objective whether the regularizer was measured or not
+        expected = b["val/classification_loss"] + b["val/reconstruction_loss"] + 2e-5 * b["val/sparsity_loss"]
+        torch.testing.assert_close(b["val/loss"], expected)
+    everything = SENNModule(**COMPONENTS, robustness_eval_examples=None).eval()
+    assert "val/robustness_loss" in logged_per_batch(everything, [99])[0]
+
+
+def test_evaluation_spreads_the_measured_batches_over_the_split(tmp_path):
+    module = SENNModule(**COMPONENTS, robustness_eval_examples=10)
+    measured = []
+    term = module.robustness_term
+    module.robustness_term = lambda x, out, stage: measured.append(stage) or term(x, out, stage)
+    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_progress_bar=False,
+                         default_root_dir=tmp_path, enable_model_summary=False, num_sanity_val_steps=0)  # fmt: skip
+    datamodule = SyntheticDataModule(num_samples=600, batch_size=5)  # 60 validation rows: 12 batches
+    trainer.fit(module, datamodule=datamodule)
+    assert trainer.num_val_batches[0] == 12 and measured.count("val") == 2  # batches 0 and 6
+    assert module._measures_robustness("val", 6, 5) and not module._measures_robustness("val", 3, 5)
