@@ -33,7 +33,8 @@ def timed_run(experiment: str, epochs: int, overrides: list[str], folder: Path) 
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    rows = re.findall(r"^\|\s+(\S.*?)\s+\|\s+[\d.e-]+\s+\|\s+\d+\s+\|\s+([\d.e-]+)\s+\|", done.stdout + done.stderr, re.M)
+    profile = done.stdout + done.stderr  # the profiler's table: action | mean | calls | total | share
+    rows = re.findall(r"^\|\s+(\S.*?)\s+\|\s+[\d.e-]+\s+\|\s+\d+\s+\|\s+([\d.e-]+)\s+\|", profile, re.M)
     actions = sorted(((name, float(total)) for name, total in rows if name != "Total"), key=lambda r: -r[1])
     metrics = json.loads((folder / "metrics.json").read_text())
     return {"experiment": experiment, "seconds": round(seconds, 1), "test_acc": metrics.get("test/acc"),
