@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 
@@ -48,3 +49,24 @@ def conv_trunk(
         layers += [nn.MaxPool2d(2), nn.ReLU()]
         sizes.append(size)
     return nn.Sequential(*layers), sizes
+
+
+class SharedPass:
+    """One forward pass's intermediate result, kept by its first reader for a second one (a conceptizer's backbone
+    features or embeddings, which the parametrizer reads too): handed out once, and only for the very same input
+    tensor, unchanged, in the same grad mode."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[torch.Tensor, int, bool, torch.Tensor] | None = None
+
+    def keep(self, x: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Remember ``value`` computed from ``x``; returns it."""
+        self._kept = (x, x._version, torch.is_grad_enabled(), value)
+        return value
+
+    def take(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The value kept for ``x`` (then forgotten), or None."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0] is x and kept[1] == x._version and kept[2] == torch.is_grad_enabled():
+            return kept[3]
+        return None

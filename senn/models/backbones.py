@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from senn.models._blocks import mlp
+from senn.models._blocks import SharedPass, mlp
 from senn.models.conceptizers import _Autoencoder
 from senn.models.parametrizers import _Parametrizer
 
@@ -83,7 +83,7 @@ class Backbone(nn.Module):
         self.net = resnet_trunk(name, weights)
         self.out_features, self.frozen = BACKBONE_FEATURES[name], frozen
         self.net.requires_grad_(not frozen)
-        self._last: tuple[torch.Tensor, int, bool, torch.Tensor] | None = None
+        self._pass = SharedPass()
         self.cache: dict[bytes, torch.Tensor] | None = {} if cache else None
 
     def train(self, mode: bool = True) -> Backbone:
@@ -96,9 +96,7 @@ class Backbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled features (B, F) of images (B, 3, H, W), kept for one :meth:`shared` read."""
-        features = self._cached(x) if self.cache is not None and not x.requires_grad else self.net(x)
-        self._last = (x, x._version, torch.is_grad_enabled(), features)
-        return features
+        return self._pass.keep(x, self._cached(x) if self.cache is not None and not x.requires_grad else self.net(x))
 
     def _cached(self, x: torch.Tensor) -> torch.Tensor:
         """Features of each distinct image computed once (keyed by its bytes); only the new ones run the net."""
@@ -113,10 +111,8 @@ class Backbone(nn.Module):
     def shared(self, x: torch.Tensor) -> torch.Tensor:
         """The features the last call computed if it was on this very tensor (in the same grad mode), once;
         else computed afresh. The second reader of one forward pass (the parametrizer) calls this."""
-        last, self._last = self._last, None
-        if last is not None and last[0] is x and last[1] == x._version and last[2] == torch.is_grad_enabled():
-            return last[3]
-        return self.net(x)
+        features = self._pass.take(x)
+        return self.net(x) if features is None else features
 
 
 class BackboneConceptizer(_Autoencoder):

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from senn.models._blocks import conv_trunk, mlp
+from senn.models._blocks import SharedPass, conv_trunk, mlp
 
 
 class ConceptEmbeddingConceptizer(nn.Module):
@@ -64,7 +64,7 @@ class ConceptEmbeddingConceptizer(nn.Module):
         self.embed = nn.Sequential(nn.Linear(width, num_concepts * 2 * embedding_size), nn.LeakyReLU())
         self.score = nn.Linear(2 * embedding_size, 1)
         self.decoder = None
-        self._last: tuple[torch.Tensor, int, bool, torch.Tensor] | None = None
+        self._pass = SharedPass()
 
     def embeddings(self, x: torch.Tensor) -> torch.Tensor:
         """Positive and negative embeddings (B, K, 2, m) of inputs x."""
@@ -72,8 +72,7 @@ class ConceptEmbeddingConceptizer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         """Concept probabilities (B, K [+ 1]); the embeddings are kept for one :meth:`shared_embeddings` read."""
-        embeddings = self.embeddings(x)  # (B, K, 2, m)
-        self._last = (x, x._version, torch.is_grad_enabled(), embeddings)
+        embeddings = self._pass.keep(x, self.embeddings(x))  # (B, K, 2, m)
         concepts = torch.sigmoid(self.score(embeddings.flatten(2))).squeeze(2)  # (B, K)
         if self.bias:
             concepts = torch.cat([concepts, concepts.new_ones(len(x), 1)], dim=1)  # (B, K + 1)
@@ -82,10 +81,8 @@ class ConceptEmbeddingConceptizer(nn.Module):
     def shared_embeddings(self, x: torch.Tensor) -> torch.Tensor:
         """The embeddings the last call computed if it was on this very tensor (in the same grad mode), once;
         else computed afresh (the parametrizer's read within one SENN forward pass)."""
-        last, self._last = self._last, None
-        if last is not None and last[0] is x and last[1] == x._version and last[2] == torch.is_grad_enabled():
-            return last[3]
-        return self.embeddings(x)
+        embeddings = self._pass.take(x)
+        return self.embeddings(x) if embeddings is None else embeddings
 
 
 class ConceptEmbeddingParametrizer(nn.Module):
