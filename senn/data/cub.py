@@ -136,6 +136,16 @@ class CUBDataModule(ImageFilesDataModule):
         if self.files:
             return
         root, names_file = self._find()
+        try:
+            self._read(root, names_file)
+        except DataError:
+            raise
+        except (ValueError, KeyError, IndexError) as err:  # a truncated or foreign list file
+            raise DataError(str(root), [f"unreadable CUB lists ({type(err).__name__}: {err}); extract "
+                                        f"{ARCHIVE} again"]) from None  # fmt: skip
+
+    def _read(self, root: Path, names_file: Path) -> None:
+        """Parse the lists, check the images, split, and derive the concepts."""
         ids, paths = zip(*[(int(i), str(root / "images" / p)) for i, p in read_fields(root / "images.txt", 2)])
         index = {image_id: row for row, image_id in enumerate(ids)}  # image id -> row
         labels, is_train = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)

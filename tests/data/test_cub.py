@@ -83,8 +83,9 @@ def test_missing_data_says_where_to_put_it(tmp_path):
 def test_broken_archives_are_refused_with_the_problem_named(tmp_path):
     root = write_cub(tmp_path, per_class=4)
     (root / "CUB_200_2011" / "images" / "002.Blue_Jay" / "Blue_Jay_0001.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(DataError, match=r"1 image file\(s\) missing or unreadable.*Blue_Jay_0001"):
+    with pytest.raises(DataError, match=r"1 image file\(s\) missing or unreadable.*Blue_Jay_0001") as problem:
         cub(root)
+    assert "lists" not in str(problem.value)
     with pytest.raises(DataError, match=r"lower data\.min_classes"):
         cub(write_cub(tmp_path / "b", per_class=4), min_classes=5)
 
@@ -92,3 +93,11 @@ def test_broken_archives_are_refused_with_the_problem_named(tmp_path):
 def test_readable_names():
     assert readable_name("has_bill_shape::curved_(up_or_down)") == "bill shape: curved (up or down)"
     assert readable_name("200.Common_Yellowthroat") == "Common Yellowthroat"
+
+
+def test_a_truncated_list_file_is_named_not_a_traceback(tmp_path):
+    root = write_cub(tmp_path, per_class=4)
+    labels = root / "CUB_200_2011" / "image_class_labels.txt"
+    labels.write_text(labels.read_text()[:-6] + "\n9999 x\n")
+    with pytest.raises(DataError, match=r"unreadable CUB lists .*extract CUB_200_2011.tgz again"):
+        cub(root)
