@@ -20,14 +20,15 @@ import torch
 from torch import nn
 
 from senn.models._blocks import SharedPass, conv_trunk, mlp
+from senn.models.backbones import Backbone
 
 
 class ConceptEmbeddingConceptizer(nn.Module):
     """CEM's concept layer: concept probabilities (B, K) and a constant concept, from per-concept embeddings.
 
-    A trunk (convolutions for images, an MLP for tables) feeds a linear layer giving, per concept, a
-    positive and a negative embedding of ``embedding_size`` (LeakyReLU); one scorer shared by all
-    concepts maps ``[c_k^+; c_k^−]`` to ``p_k``. The concepts are probabilities (sigmoid), so annotations
+    A trunk (convolutions or a pretrained ``backbone`` for images, an MLP for tables) feeds a linear layer
+    giving, per concept, a positive and a negative embedding of ``embedding_size`` (LeakyReLU); one scorer
+    shared by all concepts maps ``[c_k^+; c_k^−]`` to ``p_k``. The concepts are probabilities (sigmoid), so annotations
     can stand in for them in training interventions (CEM's RandInt) and at test time.
 
     Args:
@@ -39,6 +40,9 @@ class ConceptEmbeddingConceptizer(nn.Module):
         channels: the convolution trunk's channels (images).
         kernel_size: the convolution trunk's kernel size (images).
         hidden_sizes: the MLP trunk's widths (tables).
+        backbone: a torchvision ResNet as the trunk instead (images; see :class:`~senn.models.BackboneConceptizer`).
+        weights: the backbone's weights: ``imagenet``, a path to a state dict, or ``none``.
+        frozen: keep the backbone's weights fixed.
         bias: append the constant concept that carries the label predictor's intercept (needed by
             :class:`ConceptEmbeddingParametrizer`).
     """
@@ -47,10 +51,15 @@ class ConceptEmbeddingConceptizer(nn.Module):
 
     def __init__(self, in_features: int | None = None, in_channels: int | None = None, image_size: int | None = None,
                  num_concepts: int = 5, embedding_size: int = 16, channels: Sequence[int] = (16, 32),
-                 kernel_size: int = 5, hidden_sizes: Sequence[int] = (64,), bias: bool = True) -> None:  # fmt: skip
+                 kernel_size: int = 5, hidden_sizes: Sequence[int] = (64,), backbone: str | None = None,
+                 weights: str | None = "imagenet", frozen: bool = True, bias: bool = True) -> None:  # fmt: skip
         super().__init__()
-        if in_channels is not None and image_size is not None:
+        if backbone is not None and in_channels is not None and image_size is not None:
             self.input_shape: tuple[int, ...] = (in_channels, image_size, image_size)
+            self.trunk = Backbone(backbone, weights, frozen)
+            width = self.trunk.out_features
+        elif in_channels is not None and image_size is not None:
+            self.input_shape = (in_channels, image_size, image_size)
             trunk, sizes = conv_trunk(in_channels, image_size, channels, kernel_size)
             self.trunk, width = nn.Sequential(trunk, nn.Flatten()), channels[-1] * sizes[-1] ** 2
         elif in_features is not None:

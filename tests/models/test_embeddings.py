@@ -72,3 +72,13 @@ def test_the_parts_must_fit():
              SumAggregator(2))  # fmt: skip
     with pytest.raises(ValueError, match="give in_features"):
         ConceptEmbeddingConceptizer(num_concepts=3)
+
+
+def test_a_pretrained_backbone_can_be_the_trunk():
+    torch.manual_seed(0)
+    conceptizer = ConceptEmbeddingConceptizer(in_channels=3, image_size=16, num_concepts=3, embedding_size=4,
+                                              backbone="resnet18", weights="none")  # fmt: skip
+    model = SENN(conceptizer, ConceptEmbeddingParametrizer(4, 2), SumAggregator(2))
+    x = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(model(x).logits, cem_logits(model, x))
+    assert not any(p.requires_grad for p in conceptizer.trunk.parameters())  # frozen by default

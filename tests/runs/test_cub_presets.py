@@ -24,7 +24,7 @@ def cub_dir(tmp_path_factory: pytest.TempPathFactory):
     return write_cub(tmp_path_factory.mktemp("cub"))
 
 
-@pytest.mark.parametrize("preset", ["cub", "cub_supervised", "cub_bottleneck"])
+@pytest.mark.parametrize("preset", ["cub", "cub_supervised", "cub_bottleneck", "cub_cem"])
 def test_cub_presets_train_with_sizes_from_the_data(preset, cub_dir, tmp_path):
     cfg = compose_train([f"experiment={preset}", f"data.data_dir={cub_dir}", f"output_dir={tmp_path}", *TINY])
     metrics = train(cfg)
