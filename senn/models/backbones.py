@@ -127,7 +127,8 @@ class BackboneConceptizer(_Autoencoder):
         frozen: keep the backbone's weights fixed (only the heads train).
         cache_features: with ``frozen``, compute each distinct image's features once and keep them (on the
             features' device; 2 KB per image for ResNet-18): with ``data.augment=false`` and the feature-space
-            or no regularizer, every epoch after the first trains at the speed of the heads.
+            or no regularizer, every epoch after the first skips the backbone (measured at 64 px, K = 112,
+            C = 200, batch 32: 0.041 against 0.093 s per step).
         activation: ``linear``, ``relu`` or ``sigmoid`` (concept probabilities, for supervised concepts).
         bias: append a constant 1 concept (``out_features`` = K + 1).
     """
