@@ -38,6 +38,7 @@ def timed_run(experiment: str, epochs: int, overrides: list[str], folder: Path) 
     actions = sorted(((name, float(total)) for name, total in rows if name != "Total"), key=lambda r: -r[1])
     metrics = json.loads((folder / "metrics.json").read_text())
     return {"experiment": experiment, "seconds": round(seconds, 1), "test_acc": metrics.get("test/acc"),
+            "test_robustness_loss": metrics.get("test/robustness_loss"),
             "top_actions": [(name, round(total, 1)) for name, total in actions[:12]]}  # fmt: skip
 
 

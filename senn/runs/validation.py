@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "robustness_penalty": (lambda v: v in PENALTIES, f"one of {list(PENALTIES)}"),
     "robustness_space": (lambda v: v in ("input", "features"), "one of ['input', 'features']"),
     "robustness_eval_examples": (lambda v: v is None or _positive_int(v), "an integer >= 1, or null for every example"),
+    "robustness_every_n_steps": (_positive_int, "an integer >= 1"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
     "task": (lambda v: v in TASKS, f"one of {list(TASKS)}"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),

@@ -56,6 +56,9 @@ class SENNModule(SupervisedModule):
         robustness_eval_examples: validation and test measure L_θ exactly (C VJPs per batch, the costliest
             part of a default run's evaluation) on evenly spaced batches covering this many examples (per
             process); null: every example. Their ``loss`` is the objective without λ·L_θ.
+        robustness_every_n_steps: k; training computes L_θ on every k-th batch only, weighted k·λ there (the
+            "lazy regularization" of StyleGAN2's R1 penalty): the same objective on average, at about 1/k of
+            the regularizer's cost. 1 (the default) is the paper's every-step objective.
         reconstruction_weight: weight of the autoencoder's reconstruction MSE.
         sparsity_weight: weight of the concepts' L1 norm.
         concept_weight: weight of the concept loss against annotations (0: unsupervised concepts).
@@ -84,6 +87,7 @@ class SENNModule(SupervisedModule):
         robustness_penalty: str = "residual",
         robustness_space: str = "input",
         robustness_eval_examples: int | None = 1000,
+        robustness_every_n_steps: int = 1,
         reconstruction_weight: float = 1.0,
         sparsity_weight: float = 2e-5,
         concept_weight: float = 0.0,
@@ -109,6 +113,8 @@ class SENNModule(SupervisedModule):
             raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
         if robustness_penalty not in PENALTIES:
             raise ValueError(f"SENNModule: robustness_penalty={robustness_penalty!r} is not one of {PENALTIES}")
+        if robustness_every_n_steps < 1:
+            raise ValueError(f"SENNModule: robustness_every_n_steps={robustness_every_n_steps} must be >= 1")
         if robustness_eval_examples is not None and robustness_eval_examples < 1:
             raise ValueError(f"SENNModule: robustness_eval_examples={robustness_eval_examples} must be >= 1 or null")
         if robustness_space not in ("input", "features"):
@@ -176,17 +182,20 @@ class SENNModule(SupervisedModule):
             loss = loss + hp.concept_weight * terms["concept_loss"]
         if regularize:
             terms["robustness_loss"] = self.robustness_term(inputs, out, stage)
-        if hp.robustness_weight > 0 and stage == "train":
-            loss = loss + hp.robustness_weight * terms["robustness_loss"]
+        if regularize and stage == "train":
+            loss = loss + hp.robustness_weight * hp.robustness_every_n_steps * terms["robustness_loss"]
         self._log_metrics(stage, logits, y, {"loss": loss, **terms})
         return loss
 
     def _measures_robustness(self, stage: str, batch_idx: int, batch_size: int) -> bool:
-        """Whether this batch computes L_θ: in training when λ > 0; in val / test on evenly spaced batches that
-        cover ``robustness_eval_examples`` (splits can be ordered: MNIST's test set puts its easier half first)."""
+        """Whether this batch computes L_θ: in training when λ > 0, every k-th batch; in val / test on evenly
+        spaced batches that cover ``robustness_eval_examples`` (splits can be ordered: MNIST's test set puts its
+        easier half first)."""
         wanted = self.hparams.robustness_eval_examples
-        if stage == "train" or wanted is None:
-            return stage != "train" or self.hparams.robustness_weight > 0
+        if stage == "train":
+            return self.hparams.robustness_weight > 0 and batch_idx % self.hparams.robustness_every_n_steps == 0
+        if wanted is None:
+            return True
         wanted = math.ceil(wanted / batch_size)  # batches
         trainer = self._trainer
         counts = None if trainer is None else trainer.num_val_batches if stage == "val" else trainer.num_test_batches
@@ -219,7 +228,7 @@ class SENNModule(SupervisedModule):
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         """One optimization step's loss."""
-        return self._step(batch, "train")
+        return self._step(batch, "train", batch_idx)
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Validation metrics, the robustness term included (it needs input gradients)."""

@@ -152,3 +152,22 @@ def test_evaluation_spreads_the_measured_batches_over_the_split(tmp_path):
     trainer.fit(module, datamodule=datamodule)
     assert trainer.num_val_batches[0] == 12 and measured.count("val") == 2  # batches 0 and 6
     assert module._measures_robustness("val", 6, 5) and not module._measures_robustness("val", 3, 5)
+
+
+def test_lazy_regularization_computes_the_term_every_k_steps_weighted_k():
+    module = SENNModule(**COMPONENTS, robustness_weight=0.5, robustness_every_n_steps=3)
+    x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+    logged = {}
+    module.log = lambda name, value, **kw: logged.__setitem__(name, value)
+    for batch_idx in range(4):
+        logged.clear()
+        loss = module.training_step((x, y), batch_idx)
+        data = (logged["train/classification_loss"] + logged["train/reconstruction_loss"]
+                + 2e-5 * logged["train/sparsity_loss"])  # fmt: skip
+        if batch_idx % 3 == 0:  # batches 0 and 3
+            torch.testing.assert_close(loss.detach(), data + 3 * 0.5 * logged["train/robustness_loss"])
+        else:
+            assert "train/robustness_loss" not in logged
+            torch.testing.assert_close(loss.detach(), data)
+    with pytest.raises(ValueError, match="robustness_every_n_steps=0"):
+        SENNModule(**COMPONENTS, robustness_every_n_steps=0)
