@@ -38,8 +38,8 @@ from senn.config import config_dir
 from senn.evaluation.concept_quality import DCI_SCORES, concept_quality
 from senn.evaluation.evaluate import stability
 from senn.evaluation.results import StabilitySettings
+from senn.explain import explain
 from senn.metrics import senn_explainer
-from senn.tasks import explained_output, output_relevances, predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = Path("outputs") / "concepts"
@@ -130,15 +130,12 @@ def stabilities(module: torch.nn.Module, x: torch.Tensor, seed: int) -> dict[str
     of θ divided by its L2 norm (``stability_unit``: scale-free, senn-evaluate's default), of θ as it is
     (``stability_median``, in θ's units, which depend on the concepts' scale) and of the contributions θ·h
     divided by their L2 norm (``stability_contributions``: what the explanation's bars show)."""
-    senn = module.model.eval()
-    with torch.no_grad():
-        target = explained_output(predict(senn(x).logits, senn.task), senn.task)
 
+    @torch.no_grad()
     def contributions(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            out = senn(inputs)
-        return output_relevances(out.relevances, targets) * out.concepts  # (N, K)
+        return explain(module, inputs, targets).target_contributions  # (N, K)
 
+    target = explain(module, x).target  # the explained output of each input
     ball = {how: StabilitySettings(epsilon=1.0, budget=20, norm="l2", normalize=how) for how in ("unit", "none")}
     runs = [("stability_unit", senn_explainer(module), "unit"), ("stability_median", senn_explainer(module), "none"),
             ("stability_contributions", contributions, "unit")]  # fmt: skip
@@ -210,6 +207,13 @@ def save_prototypes(module, datamodule, quality, folder: Path) -> None:
     save_prototype_figures(replace(prototypes, concept_names=quality.matched_names()), folder)
 
 
+def mean_std(values: list[float], digits: int = 3) -> str:
+    """``mean ± std`` of ``values`` as the results pages print it (``(n = 1)`` for a single value)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f} (n = 1)"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
 def table(results: list[dict[str, Any]], setting: str) -> list[str]:
     """The markdown table of one setting: mean ± std over seeds per row."""
     lines = ["| model | " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
@@ -223,11 +227,8 @@ def table(results: list[dict[str, Any]], setting: str) -> list[str]:
             digits = 1 if percent else 3
             if not values:
                 cells.append("–")
-            elif len(values) == 1:
-                cells.append(f"{values[0]:.{digits}f} (n = 1)")
             else:
-                n = f" (n = {len(values)})" if len(values) != 3 else ""
-                cells.append(f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}{n}")
+                cells.append(mean_std(values, digits) + (f" (n = {len(values)})" if len(values) not in (1, 3) else ""))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 

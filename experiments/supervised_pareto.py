@@ -33,7 +33,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from concept_quality import RESULTS, run
+from concept_quality import RESULTS, RUNS, mean_std, run
 
 from senn.explain.plots import save_figure
 
@@ -58,8 +58,11 @@ def point_spec(penalty: str, weight: float) -> tuple[str, str, list[str]]:
     return label, "_supervised", [f"model.robustness_weight={weight}", f"model.robustness_penalty={penalty}"]
 
 
-def run_all(jobs: list[tuple[str, str, int, tuple | None]], workers: int) -> list[dict[str, Any]]:
-    """Run (or read back) every job, two at a time."""
+def run_all(jobs: list[tuple[str, str, int, tuple | None]], workers: int, report: bool) -> list[dict[str, Any]]:
+    """Run (or read back) every job, ``workers`` at a time; with ``report``, only read back the finished ones."""
+    if report:
+        paths = [RUNS / data / row / f"seed{seed}" / "concepts.json" for data, row, seed, _ in jobs]
+        return [json.loads(path.read_text()) for path in paths if path.exists()]
     with ProcessPoolExecutor(workers) as pool:
         return list(pool.map(run, *zip(*jobs))) if jobs else []
 
@@ -80,10 +83,7 @@ def meets(runs: list[dict[str, Any]], bottleneck_acc: float) -> bool:
 def cell(runs: list[dict[str, Any]], key: str, percent: bool = False) -> str:
     """mean ± std of ``key`` over runs, as the results pages print it."""
     values = [100 * r[key] if percent else r[key] for r in runs if key in r]
-    digits = 1 if percent else 3
-    if len(values) < 2:
-        return f"{values[0]:.{digits}f} (n = 1)" if values else "–"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+    return mean_std(values, 1 if percent else 3) if values else "–"
 
 
 COLUMNS = [  # key, header, percent?
@@ -106,13 +106,7 @@ def main() -> None:
     points = [(p, w) for p, weights in GRID.items() for w in weights]
     jobs = [(d, point_row(*pt), s, point_spec(*pt)) for s in SEARCH for d in DATA for pt in points]
     jobs += [(d, row, s, None) for s in SEARCH + CONFIRM for d in DATA for row in REFERENCES]
-    results = run_all([] if args.report else jobs, args.jobs)
-    found = {(r["setting"], r["row"], r["seed"]): r for r in results}
-    if args.report:
-        for d, row, s, _ in jobs:
-            path = Path("outputs/concepts") / d / row / f"seed{s}" / "concepts.json"
-            if path.exists():
-                found[(d, row, s)] = json.loads(path.read_text())
+    found = {(r["setting"], r["row"], r["seed"]): r for r in run_all(jobs, args.jobs, args.report)}
 
     def runs(data: str, row: str, seeds: list[int]) -> list[dict[str, Any]]:
         return [found[(data, row, s)] for s in seeds if (data, row, s) in found]
@@ -125,13 +119,8 @@ def main() -> None:
             chosen[data] = min(eligible, key=lambda pt: mean(runs(data, point_row(*pt), SEARCH), "stability_unit"))
     picks = {(d, pt) for d, pt in chosen.items()} | {(d, DEFAULT) for d in DATA}
     confirm = [(d, point_row(*pt), s, point_spec(*pt)) for d, pt in sorted(picks) for s in CONFIRM]
-    for r in run_all([] if args.report else confirm, args.jobs):
+    for r in run_all(confirm, args.jobs, args.report):
         found[(r["setting"], r["row"], r["seed"])] = r
-    if args.report:
-        for d, row, s, _ in confirm:
-            path = Path("outputs/concepts") / d / row / f"seed{s}" / "concepts.json"
-            if path.exists():
-                found[(d, row, s)] = json.loads(path.read_text())
     minutes = (time.perf_counter() - start) / 60
     write_page(points, chosen, runs, found, minutes)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import torch
 from hydra.utils import instantiate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from concept_quality import RESULTS, RUNS, metrics_best
+from concept_quality import RESULTS, RUNS, mean_std, metrics_best
 
 from senn.checkpoints import load_checkpoint
 from senn.evaluation.concept_quality import concept_quality
@@ -52,12 +51,6 @@ def repeated(setting: str, row: str, repeats: int) -> dict[str, list[float]]:
     return found
 
 
-def cell(values: list[float], digits: int = 3, scale: float = 1.0) -> str:
-    """mean ± std of ``values``."""
-    values = [scale * v for v in values]
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
-
-
 def main() -> None:
     """Every model, ``--repeats`` evaluations each; the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -71,7 +64,7 @@ def main() -> None:
         lines += [f"## {setting}", "", header, "|---" * (len(KEYS) + 3) + "|"]
         for row, label in MODELS.items():
             found = results[f"{setting}/{row}"] = repeated(setting, row, args.repeats)
-            cells = [cell(found[key]) for key, _ in KEYS]
+            cells = [mean_std(found[key]) for key, _ in KEYS]
             lines.append(f"| {label} | {100 * found['task_accuracy'][0]:.1f} | {100 * found['all_set'][0]:.1f} | "
                          + " | ".join(cells) + " |")  # fmt: skip
         lines.append("")

@@ -43,13 +43,6 @@ def readable(path: str | Path) -> bool:
         return False
 
 
-def random_crop_and_flip(image: torch.Tensor, size: int) -> torch.Tensor:
-    """A random ``size`` square of ``image`` (C, H, W), mirrored left-right with probability ½."""
-    top, left = (int(torch.randint(0, n - size + 1, ())) for n in image.shape[1:])
-    crop = image[:, top : top + size, left : left + size]
-    return crop.flip(2) if torch.rand(()) < 0.5 else crop
-
-
 class ImageFiles(Dataset):
     """Image files with their labels (and concept annotations); each item is read from disk and normalized.
 
@@ -60,15 +53,19 @@ class ImageFiles(Dataset):
                  std: torch.Tensor, concepts: torch.Tensor | None = None, augment: bool = False) -> None:  # fmt: skip
         self.paths, self.labels, self.image_size, self.channels = paths, labels, image_size, channels
         self.mean, self.std = mean.view(-1, 1, 1), std.view(-1, 1, 1)
-        self.concepts, self.augment = concepts, augment
+        self.concepts, self.crop_and_flip = concepts, None
+        if augment:
+            from torchvision.transforms import v2
+
+            self.crop_and_flip = v2.Compose([v2.RandomCrop(image_size), v2.RandomHorizontalFlip()])
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
-        if self.augment:
+        if self.crop_and_flip is not None:
             image = read_image(self.paths[index], round(self.image_size * CROP_MARGIN), self.channels)
-            image = random_crop_and_flip(image, self.image_size)
+            image = self.crop_and_flip(image)
         else:
             image = read_image(self.paths[index], self.image_size, self.channels)
         item = ((image - self.mean) / self.std, torch.tensor(self.labels[index]))

@@ -81,7 +81,7 @@ class Backbone(nn.Module):
         if cache and not frozen:
             raise ValueError("cache_features=true needs frozen=true: a fine-tuned backbone's features change")
         self.net = resnet_trunk(name, weights)
-        self.out_features, self.frozen = BACKBONE_FEATURES[name], frozen
+        self.out_features = BACKBONE_FEATURES[name]
         self.net.requires_grad_(not frozen)
         self._pass = SharedPass()
         self.cache: dict[bytes, torch.Tensor] | None = {} if cache else None

@@ -165,7 +165,7 @@ class SENNModule(SupervisedModule):
             logits = self._intervened_logits(out, annotations[0])
         # Only the parts in use are computed and reported: no reconstruction without a decoder, no
         # sparsity at weight 0 (the identity "concepts" are the raw features). The robustness term is
-        # also a measurement, so val / test always report it.
+        # also a measurement: val / test report it on the batches _measures_robustness picks.
         terms = {"classification_loss": classification_loss(logits, y, self.model.task)}
         loss = terms["classification_loss"]
         if out.reconstruction is not None and hp.reconstruction_weight > 0:

@@ -11,6 +11,7 @@ import torchvision
 
 from senn.losses import robustness_residual_norm
 from senn.models import SENN, BackboneConceptizer, BackboneParametrizer, MLPConceptizer, SumAggregator
+from senn.models._blocks import SharedPass
 from senn.models.backbones import restoring_weights
 
 
@@ -41,13 +42,18 @@ def test_a_shared_backbone_runs_once_and_trains_as_two_reads_of_one_network():
     torch.testing.assert_close(grad, expected)
 
 
-def test_a_new_input_is_never_served_stale_features():
-    model = backbone_senn().eval()
-    x = torch.randn(2, 3, 16, 16)
-    before = model(x).relevances
+def test_the_shared_pass_hands_out_a_kept_value_once_and_only_for_the_same_unchanged_input():
+    shared, x, value = SharedPass(), torch.randn(2, 3), torch.randn(2, 5)
+    assert shared.keep(x, value) is value
+    assert shared.take(x.clone()) is None  # an equal tensor is another input
+    shared.keep(x, value)
+    assert shared.take(x) is value and shared.take(x) is None  # once
+    shared.keep(x, value)
     x.add_(1.0)  # the same tensor, changed in place
-    torch.testing.assert_close(model(x).relevances, model(x.clone()).relevances)
-    assert not torch.allclose(before, model(x).relevances)
+    assert shared.take(x) is None
+    shared.keep(x, value)
+    with torch.no_grad():  # kept with grad enabled: not for a no-grad read
+        assert shared.take(x) is None
 
 
 def test_frozen_backbones_keep_weights_and_batch_norm_statistics_and_samples_stay_independent():

@@ -121,7 +121,7 @@ def test_feature_space_regularizer_differentiates_through_the_heads_only():
         SENNModule(**COMPONENTS, robustness_space="features")
 
 
-def test_evaluation_measures_the_regularizer_on_the_first_examples_and_leaves_it_out_of_the_loss():
+def test_evaluation_without_a_trainer_measures_the_first_examples_and_leaves_the_regularizer_out_of_the_loss():
     def logged_per_batch(module: SENNModule, batch_indices: list[int]) -> list[dict[str, float]]:
         batches = []
         module.log = lambda name, value, **kw: batches[-1].__setitem__(name, value)
