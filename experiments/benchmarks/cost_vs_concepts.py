@@ -9,19 +9,22 @@ K ∈ {5, 28, 112} and C ∈ {10, 50, 200} and each regularizer:
 * ``projection``: senn's training default, one vector-Jacobian product whatever C;
 * ``features``: the same projection w.r.t. the backbone's features (``model.robustness_space=features``),
   a pass through the heads only;
+* ``lazy``: the input-space projection on every 4th step only, weighted 4 there
+  (``model.robustness_every_n_steps=4``): the same objective on average; its time is a 4-step cycle's mean;
 * ``exact``: senn's exact value, C VJPs through θ;
 * ``published``: the public implementations' approach, C + K create-graph gradient calls (of the
   log-probabilities), one norm over the batch, a plain ``loss.backward()``.
 
 Each (K, C, variant) runs in a process of its own, under an address-space limit (``--memory-gb``, 16 by
 default, of this machine's 24), so that one that runs out of memory is reported as such instead of taking
-the machine down. Reported: seconds per step (median of ``--steps`` after one warm-up step), samples per
+the machine down. Reported: seconds per step (median of ``--steps`` after one warm-up step; with ``--repeats``, the
+median over that many runs of each variant, interleaved, against the machine's drift), samples per
 second, and the peak memory training adds to the built model (activations, gradients and Adam's state; CPU:
 the process's peak resident set size over its resident size before the first step; CUDA: the same with
 ``max_memory_allocated``). Writes one JSON line per run to ``--out`` and
 prints a markdown table. Usage::
 
-    python experiments/benchmarks/cost_vs_concepts.py [--steps 2] [--memory-gb 16] [--device cuda]
+    python experiments/benchmarks/cost_vs_concepts.py [--steps 2] [--repeats 1] [--memory-gb 16] [--device cuda]
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from pathlib import Path
 
 import torch
 
-BATCH, LAMBDA = 32, 1e-4
+BATCH, LAMBDA, LAZY_EVERY = 32, 1e-4, 4
 CONCEPTS, CLASSES = (5, 28, 112), (10, 50, 200)
-VARIANTS = ("none", "projection", "features", "exact", "published")
+VARIANTS = ("none", "projection", "features", "lazy", "exact", "published")
+CHEAP = ("projection", "features", "lazy")  # the ways to train with the regularizer, compared with none
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -66,19 +70,26 @@ def one_run(k: int, c: int, variant: str, steps: int, device: str) -> dict:
     x = torch.randn(BATCH, 3, size, size, device=device)
     y = torch.randint(0, c, (BATCH,), device=device)
 
-    def step() -> None:
+    def one_step(regularize: bool, weight: float = LAMBDA) -> None:
         optimizer.zero_grad()
-        xs = x.clone().requires_grad_(variant not in ("none", "features"))
+        xs = x.clone().requires_grad_(regularize and variant != "features")
         out = model.from_features(xs := model.backbone(xs)) if variant == "features" else model(xs)
         loss = classification_loss(out.logits, y) + 2e-5 * sparsity_loss(out.concepts)
-        if variant == "published":
-            (loss + LAMBDA * published_robustness_loss(model, xs, output=out)).backward()
+        if regularize and variant == "published":
+            (loss + weight * published_robustness_loss(model, xs, output=out)).backward()
         else:
-            if variant != "none":
-                estimator = "projection" if variant == "features" else variant
-                loss = loss + LAMBDA * robustness_loss(model, xs, estimator, output=out)
+            if regularize:
+                estimator = "projection" if variant in CHEAP else variant
+                loss = loss + weight * robustness_loss(model, xs, estimator, output=out)
             loss.backward(inputs=params)
         optimizer.step()
+
+    def step() -> None:  # a lazy "step" is a whole cycle: the regularized step, then LAZY_EVERY - 1 without
+        if variant != "lazy":
+            return one_step(variant != "none")
+        one_step(True, LAZY_EVERY * LAMBDA)
+        for _ in range(LAZY_EVERY - 1):
+            one_step(False)
 
     synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     baseline = resident_bytes()  # the built model and the batch
@@ -95,7 +106,7 @@ def one_run(k: int, c: int, variant: str, steps: int, device: str) -> dict:
         times.append(time.perf_counter() - start)
     peak = (torch.cuda.max_memory_allocated() if device == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - baseline  # fmt: skip
-    seconds = statistics.median(times)
+    seconds = statistics.median(times) / (LAZY_EVERY if variant == "lazy" else 1)
     memory = round(max(peak, 0) / 2**20, 1)
     return {"K": k, "C": c, "variant": variant, "seconds_per_step": round(seconds, 3),
             "samples_per_s": round(BATCH / seconds, 2), "peak_step_memory_mb": memory}  # fmt: skip
@@ -113,6 +124,16 @@ def run_isolated(k: int, c: int, variant: str, args: argparse.Namespace) -> dict
     return {"K": k, "C": c, "variant": variant, "failed": status}
 
 
+def combined(runs: list[dict]) -> dict:
+    """One record from repeated runs of a (K, C, variant): the median time, the largest peak memory."""
+    if any("failed" in r for r in runs):
+        return next(r for r in runs if "failed" in r)
+    seconds = statistics.median(r["seconds_per_step"] for r in runs)
+    return {**runs[0], "seconds_per_step": seconds, "samples_per_s": round(BATCH / seconds, 2),
+            "peak_step_memory_mb": max(r["peak_step_memory_mb"] for r in runs),
+            "seconds_per_step_runs": [r["seconds_per_step"] for r in runs]}  # fmt: skip
+
+
 def ratio(base: dict, other: dict) -> str:
     """``other``'s time and peak memory as multiples of ``base``'s."""
     if "seconds_per_step" not in base or "seconds_per_step" not in other:
@@ -122,16 +143,15 @@ def ratio(base: dict, other: dict) -> str:
 
 
 def table(records: list[dict]) -> str:
-    """Markdown: one row per (K, C), seconds per step and peak memory per variant, and the projections vs none."""
-    lines = ["| K | C | " + " | ".join(f"{v}: s/step, MB" for v in VARIANTS) + " | projection / none: time, memory"
-             " | features / none: time, memory |", "|---" * (len(VARIANTS) + 4) + "|"]  # fmt: skip
-    for k in CONCEPTS:
-        for c in CLASSES:
-            got = {r["variant"]: r for r in records if r["K"] == k and r["C"] == c}
-            cells = [(f"{got[v]['seconds_per_step']:.2f}, {got[v]['peak_step_memory_mb']:.0f}" if "failed" not in got[v]
-                      else got[v]["failed"]) if v in got else "–" for v in VARIANTS]  # fmt: skip
-            ratios = [ratio(got.get("none", {}), got.get(v, {})) for v in ("projection", "features")]
-            lines.append(f"| {k} | {c} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    """Markdown: one row per (K, C), seconds per step and peak memory per variant, and the cheap variants vs none."""
+    columns = ["K", "C", *(f"{v}: s/step, MB" for v in VARIANTS), *(f"{v} / none: time, memory" for v in CHEAP)]
+    lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+    for k, c in sorted({(r["K"], r["C"]) for r in records}):
+        got = {r["variant"]: r for r in records if r["K"] == k and r["C"] == c}
+        cells = [(f"{got[v]['seconds_per_step']:.2f}, {got[v]['peak_step_memory_mb']:.0f}" if "failed" not in got[v]
+                  else got[v]["failed"]) if v in got else "–" for v in VARIANTS]  # fmt: skip
+        ratios = [ratio(got.get("none", {}), got.get(v, {})) for v in CHEAP]
+        lines.append(f"| {k} | {c} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
 
 
@@ -139,6 +159,7 @@ def main() -> None:
     """Every (K, C, variant), each in its own process; JSON lines and a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2, help="timed steps per run (after one warm-up step)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per variant, interleaved; the median is kept")
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
     parser.add_argument("--memory-gb", type=float, default=16.0, help="address-space limit of each run (CPU)")
     parser.add_argument("--out", type=Path, default=RESULTS / "cost_vs_concepts.jsonl")
@@ -161,8 +182,9 @@ def main() -> None:
     with open(args.out, "a" if args.append else "w") as f:
         for k in args.concepts:
             for c in args.classes:
+                runs = [run_isolated(k, c, v, args) for _ in range(args.repeats) for v in args.variants]
                 for variant in args.variants:
-                    record = {**run_isolated(k, c, variant, args), **machine}
+                    record = {**combined([r for r in runs if r["variant"] == variant]), **machine}
                     f.write(json.dumps(record) + "\n")
                     f.flush()
                     print(json.dumps(record), flush=True)

@@ -3,10 +3,13 @@
 
 Each run is the installed ``senn-train`` in a process of its own (start-up included), with Lightning's
 simple profiler on, for ``--epochs`` epochs on the real MNIST files (``$SENN_DATA_DIR``). Prints per run
-the wall time, the test accuracy and the profiler's largest actions, then the SENN/plain ratio. Extra
-Hydra overrides for the SENN run (e.g. a cheaper validation) go after ``--senn-overrides``. Usage::
+the wall time, the test accuracy and the profiler's largest actions, then per SENN variant the ratio of its
+median time to the plain run's. Each ``--senn-variants`` entry is one SENN run, a string of Hydra overrides
+(e.g. ``"model.robustness_every_n_steps=4"``); ``--repeats`` runs them all, and the plain run, that many times
+in turn, since one run's time drifts by up to a third on a shared machine. Usage::
 
-    SENN_DATA_DIR=../shared/data python experiments/benchmarks/default_run_overhead.py [--epochs 1]
+    SENN_DATA_DIR=../shared/data python experiments/benchmarks/default_run_overhead.py [--epochs 1] \
+        [--senn-variants "" "model.robustness_weight=0"] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,18 +47,25 @@ def timed_run(experiment: str, epochs: int, overrides: list[str], folder: Path) 
 
 
 def main() -> None:
-    """Both runs, their profiles, and the ratio."""
+    """Every SENN variant and the plain run, in turn, ``--repeats`` times; the medians and their ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--senn-overrides", nargs="*", default=[])
+    parser.add_argument("--senn-variants", nargs="+", default=[""], help="SENN runs, each a string of overrides")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of all runs; the median run time is kept")
     args = parser.parse_args()
+    times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        senn = timed_run("mnist", args.epochs, args.senn_overrides, Path(tmp) / "senn")
-        plain = timed_run("mnist_plain", args.epochs, [], Path(tmp) / "plain")
-    for record in (senn, plain):
-        print(json.dumps(record), flush=True)
-    print(json.dumps({"senn_over_plain": round(senn["seconds"] / plain["seconds"], 2), "epochs": args.epochs,
-                      "senn_overrides": args.senn_overrides}))  # fmt: skip
+        for round_ in range(args.repeats):
+            for i, variant in enumerate([*args.senn_variants, None]):  # None: the plain network
+                experiment, overrides = ("mnist", variant.split()) if variant is not None else ("mnist_plain", [])
+                record = timed_run(experiment, args.epochs, overrides, Path(tmp) / f"{round_}_{i}")
+                print(json.dumps({**record, "senn_overrides": variant}), flush=True)
+                times.setdefault("plain" if variant is None else variant, []).append(record["seconds"])
+    plain = statistics.median(times.pop("plain"))
+    for variant, seconds in times.items():
+        ratio = round(statistics.median(seconds) / plain, 2)
+        print(json.dumps({"senn_overrides": variant, "epochs": args.epochs, "seconds": seconds, "plain_seconds": plain,
+                          "senn_over_plain": ratio}))  # fmt: skip
 
 
 if __name__ == "__main__":

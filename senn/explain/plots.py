@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.image import AxesImage
 
 from senn.explain.explanation import Explanation
 from senn.explain.prototypes import Prototypes
@@ -23,9 +24,7 @@ def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | Non
     standardized inputs), each labelled with its name and, given ``raw`` values by column, the raw value."""
     x = x.detach().cpu()
     if x.dim() == 3:
-        image = x.permute(1, 2, 0).numpy()
-        image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
-        ax.imshow(image if image.shape[2] == 3 else image.mean(2), cmap="gray")  # RGB, else channel mean
+        ax.imshow(displayable(x), cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([]), ax.set_yticks([])
     else:
         values = x.flatten().numpy()
@@ -39,12 +38,15 @@ def show_input(ax: plt.Axes, x: torch.Tensor, feature_names: Sequence[str] | Non
 
 
 def plot_relevance_bars(
-    ax: plt.Axes, values: np.ndarray, names: Sequence[str], title: str, xlabel: str = "relevance"
+    ax: plt.Axes, values: np.ndarray, names: Sequence[str] | None, title: str, xlabel: str = "relevance"
 ) -> None:
-    """Horizontal bars, blue for positive and red for negative values, first name on top."""
+    """Horizontal bars, blue for positive and red for negative values, first name on top (no names: no ticks)."""
     ax.barh(range(len(values)), values, color=[POSITIVE if v >= 0 else NEGATIVE for v in values])
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(values)), names, fontsize=8)
+    if names is None:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(range(len(values)), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title)
@@ -101,10 +103,7 @@ def _show_thumbnails(ax: plt.Axes, images: torch.Tensor, bars: plt.Axes) -> None
     """Row k of ``images`` (K, n, C, H, W) beside bar k of ``bars``: the same vertical positions."""
     for k, row in enumerate(images):
         for j, image in enumerate(row):
-            image = image.detach().cpu().float()
-            image = ((image - image.min()) / max(float(image.max() - image.min()), 1e-12)).permute(1, 2, 0).numpy()
-            ax.imshow(image if image.shape[2] == 3 else image.mean(2), cmap="gray", vmin=0, vmax=1,
-                      extent=(j, j + 0.92, k + 0.46, k - 0.46))  # fmt: skip
+            ax.imshow(displayable(image), cmap="gray", vmin=0, vmax=1, extent=(j, j + 0.92, k + 0.46, k - 0.46))
     ax.set_xlim(0, images.shape[1])
     ax.set_ylim(bars.get_ylim())
     ax.set_aspect("auto")
@@ -147,12 +146,8 @@ def plot_input_relevance(
     if values.numel() != size:
         raise ValueError(f"{values.numel()} relevances cannot cover an input of shape {tuple(input_shape)}")
     if len(input_shape) == 3:
-        heat = values.view(*input_shape).mean(0).numpy()
-        bound = float(np.abs(heat).max()) or 1.0
         fig, ax = plt.subplots(figsize=(4, 4))
-        image = ax.imshow(heat, cmap="RdBu", vmin=-bound, vmax=bound)
-        fig.colorbar(image, ax=ax, fraction=0.046)
-        ax.set_xticks([]), ax.set_yticks([])
+        fig.colorbar(_heat_map(ax, values.view(*input_shape).mean(0)), ax=ax, fraction=0.046)
         ax.set_title(f"relevance per pixel, {e.class_label(int(e.target[0]))}")
     else:
         names = list(feature_names) if feature_names is not None else [f"x{i}" for i in range(size)]
@@ -160,6 +155,13 @@ def plot_input_relevance(
         plot_relevance_bars(ax, values.numpy(), names, f"relevance per feature, {e.class_label(int(e.target[0]))}")
     fig.tight_layout()
     return fig
+
+
+def _heat_map(ax: plt.Axes, heat: torch.Tensor) -> AxesImage:
+    """A diverging map of signed values (H, W) around 0, without axes."""
+    bound = float(heat.abs().max()) or 1.0
+    ax.axis("off")
+    return ax.imshow(heat.numpy(), cmap="RdBu", vmin=-bound, vmax=bound)
 
 
 def displayable(image: torch.Tensor, value_range: tuple[float, float] | None = None) -> np.ndarray:
@@ -254,15 +256,9 @@ def plot_attributions(
         for j, method in enumerate(methods, start=1):
             ax, values = axes[i, j], attributions[method][i].detach().cpu().float()
             if image:
-                heat = values.sum(0).numpy()
-                bound = float(np.abs(heat).max()) or 1.0
-                ax.imshow(heat, cmap="RdBu", vmin=-bound, vmax=bound)
-                ax.axis("off")
+                _heat_map(ax, values.sum(0))
             else:
-                vals = values.flatten().numpy()
-                ax.barh(range(len(vals)), vals, color=[POSITIVE if v >= 0 else NEGATIVE for v in vals])
-                ax.invert_yaxis()
-                ax.set_yticks([])
+                plot_relevance_bars(ax, values.flatten().numpy(), None, "", xlabel="")
             if i == 0:
                 ax.set_title(method, fontsize=8)
     fig.tight_layout()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from senn.evaluation import evaluate
 from senn.evaluation.results import Evaluation
 from senn.explain.plots import save_figure
 from senn.runs.record import RunRecord
-from senn.runs.wandb_offline import read_offline_run
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
 COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
@@ -48,9 +48,8 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
 
     A run is a ``senn-train`` output folder (``.hydra/overrides.yaml`` + ``metrics.json``), or an
     offline wandb run whose output folder is not there, e.g. wandb folders copied back from a cluster:
-    read from the ``files/metrics.json`` and ``files/overrides.json`` that ``train`` writes there, or
-    for runs without them from the binary ``run-*.wandb`` log. Stability and faithfulness come from
-    ``<run>/<evaluation>/metrics.json`` where it exists.
+    read from the ``files/metrics.json`` and ``files/overrides.json`` that ``train`` writes there. Stability
+    and faithfulness come from ``<run>/<evaluation>/metrics.json`` where it exists.
     """
     rows = []
     for directory in directories:
@@ -71,13 +70,12 @@ def collect_runs(directories: Iterable[str | Path], evaluation: str = "evaluatio
                 continue  # its output folder was read above
             seen.add(wandb_file.name)
             files = wandb_file.parent / "files"
-            if (files / "metrics.json").is_file() and (files / "overrides.json").is_file():  # plain JSON first
-                overrides = json.loads((files / "overrides.json").read_text())
-                rows.append(_row(wandb_file.parent, overrides, RunRecord.load(files).to_dict()))
+            if not (files / "metrics.json").is_file() or not (files / "overrides.json").is_file():
+                reason = "no files/metrics.json (unfinished, or older than senn 0.1.0)"
+                warnings.warn(f"skipped {files.parent}: {reason}", stacklevel=2)
                 continue
-            logged = read_offline_run(wandb_file)  # older runs: wandb's binary log
-            if logged["finished"] and "overrides" in logged["config"]:
-                rows.append(_row(wandb_file.parent, logged["config"]["overrides"], logged["summary"]))
+            overrides = json.loads((files / "overrides.json").read_text())
+            rows.append(_row(wandb_file.parent, overrides, RunRecord.load(files).to_dict()))
     return rows
 
 

@@ -81,6 +81,11 @@ def test_every_plotting_helper_takes_one_example_without_a_batch_dimension():
     model, x = make_model("identity")
     fig = plot_input_relevance(senn.explain(model, x[0]), x.shape[1:])
     plt.close(fig)
+    signed = torch.linspace(-1, 1, x.shape[1])  # a feature vector's attributions: bars, red below 0, blue above
+    fig = plot_attributions(x[0], {"saliency": signed})
+    bars = fig.axes[1].patches
+    assert len(bars) == x.shape[1] and bars[0].get_facecolor() != bars[-1].get_facecolor()
+    plt.close(fig)
     with pytest.raises(ValueError, match="x holds 4 inputs but the explanation 1"):
         plot_explanation(senn.explain(model, x[0]), x)
 
