@@ -49,16 +49,6 @@ def sample_ball(
     return x.unsqueeze(1) + delta.to(x.device)
 
 
-def gaussian_sampler(std: float, generator: torch.Generator | None = None) -> Sampler:
-    """Quantus' perturbation: ``x + N(0, std²)`` on every element (not confined to a ball)."""
-
-    def sample(x: torch.Tensor, n: int) -> torch.Tensor:
-        noise = torch.randn((len(x), n, *x.shape[1:]), generator=generator, dtype=x.dtype)
-        return x.unsqueeze(1) + std * noise.to(x.device)
-
-    return sample
-
-
 def project(delta: torch.Tensor, epsilon: float, norm: str) -> torch.Tensor:
     """Project perturbations (N, ...) back onto the ε-ball."""
     if norm == "linf":
@@ -99,8 +89,8 @@ def local_lipschitz(
         step_size: gradient-ascent step, default ``2.5 ε / budget`` (l2 steps are normalized).
         batch_size: perturbed inputs per explainer call when sampling.
         generator: random generator for the samples and the starting points.
-        sampler: replaces the uniform ε-ball draws of ``"sampling"``, e.g. :func:`gaussian_sampler`
-            for Quantus' Gaussian perturbations.
+        sampler: replaces the uniform ε-ball draws of ``"sampling"`` (e.g. Quantus' Gaussian perturbations,
+            as ``tests/metrics/test_quantus_agreement.py`` does).
     """
     x = check_inputs(x)
     if norm not in NORMS:
