@@ -34,10 +34,15 @@ test-gpu: install  ## CUDA tests and CPU-against-CUDA comparisons, then GPU trai
 	else echo "test-gpu: no CUDA GPU here: the CUDA halves above were skipped, and the GPU training throughput" \
 	  "(samples/s of the mnist preset with none, projection and exact) is measured on a GPU machine"; fi
 
-lint: install  ## ruff, then the import contracts of pyproject.toml (layers, no cycles)
+lint: install  ## ruff, the import contracts of pyproject.toml (layers, no cycles), no function in senn/ over 60 lines
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	@$(PY) -c "import ast, pathlib, sys; long = [f'{p}:{n.lineno} {n.name}: {n.end_lineno - n.lineno + 1} lines' \
+	  for p in sorted(pathlib.Path('senn').rglob('*.py')) for n in ast.walk(ast.parse(p.read_text())) \
+	  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno >= 60]; \
+	  print('functions over 60 lines (split them):', *long, sep='\n  ') if long else print('functions: none over 60 lines'); \
+	  sys.exit(bool(long))"
 
 format: install
 	$(VENV)/bin/ruff check --fix .

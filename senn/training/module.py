@@ -25,6 +25,25 @@ from senn.models.intervene import replace_concepts
 from senn.training.base import ComponentSpec, SupervisedModule, build, plain
 
 
+def _check_settings(settings: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the first of :class:`SENNModule`'s loss and regularizer settings out of range."""
+    for name in ("robustness_weight", "reconstruction_weight", "sparsity_weight", "concept_weight"):
+        if settings[name] < 0:
+            raise ValueError(f"SENNModule: {name}={settings[name]} must be >= 0")
+    for name, allowed in [
+        ("robustness_estimator", ESTIMATORS),
+        ("robustness_penalty", PENALTIES),
+        ("robustness_space", ("input", "features")),
+    ]:
+        if settings[name] not in allowed:
+            raise ValueError(f"SENNModule: {name}={settings[name]!r} is not one of {allowed}")
+    if settings["robustness_every_n_steps"] < 1:
+        raise ValueError(f"SENNModule: robustness_every_n_steps={settings['robustness_every_n_steps']} must be >= 1")
+    examples = settings["robustness_eval_examples"]
+    if examples is not None and examples < 1:
+        raise ValueError(f"SENNModule: robustness_eval_examples={examples} must be >= 1 or null")
+
+
 class SENNModule(SupervisedModule):
     """Trains a SENN with ``L = L_y + λ·L_θ + reconstruction_weight·MSE + sparsity_weight·||h||_1``,
     plus ``concept_weight`` times the concept loss on annotated data and β·KL for a variational encoder.
@@ -101,24 +120,7 @@ class SENNModule(SupervisedModule):
         feature_names: list[str] | None = None,
     ) -> None:
         super().__init__()
-        for name, value in [
-            ("robustness_weight", robustness_weight),
-            ("reconstruction_weight", reconstruction_weight),
-            ("sparsity_weight", sparsity_weight),
-            ("concept_weight", concept_weight),
-        ]:
-            if value < 0:
-                raise ValueError(f"SENNModule: {name}={value} must be >= 0")
-        if robustness_estimator not in ESTIMATORS:
-            raise ValueError(f"SENNModule: robustness_estimator={robustness_estimator!r} is not one of {ESTIMATORS}")
-        if robustness_penalty not in PENALTIES:
-            raise ValueError(f"SENNModule: robustness_penalty={robustness_penalty!r} is not one of {PENALTIES}")
-        if robustness_every_n_steps < 1:
-            raise ValueError(f"SENNModule: robustness_every_n_steps={robustness_every_n_steps} must be >= 1")
-        if robustness_eval_examples is not None and robustness_eval_examples < 1:
-            raise ValueError(f"SENNModule: robustness_eval_examples={robustness_eval_examples} must be >= 1 or null")
-        if robustness_space not in ("input", "features"):
-            raise ValueError(f"SENNModule: robustness_space={robustness_space!r} is not 'input' or 'features'")
+        _check_settings(locals())
         specs = {"conceptizer": conceptizer, "parametrizer": parametrizer, "aggregator": aggregator}
         self.save_hyperparameters(ignore=[name for name, spec in specs.items() if isinstance(spec, nn.Module)])
         self.hparams.update({name: plain(value) for name, value in self.hparams.items()})
