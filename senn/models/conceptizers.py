@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from senn.models._blocks import conv_trunk, mlp
+from senn.models._blocks import ChannelsLastSequential, conv_trunk, mlp
 
 CONCEPT_ACTIVATIONS = {"linear": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
@@ -142,12 +142,12 @@ class _ConvDecoder(nn.Module):
             layers += [nn.Upsample(size=target - kernel_size + 1), nn.ConvTranspose2d(c_in, c_out, kernel_size)]
             if i < len(ins) - 1:
                 layers.append(nn.ReLU())
-        self.net = nn.Sequential(*layers)
+        self.net = ChannelsLastSequential(*layers)
 
     def forward(self, concepts: torch.Tensor) -> torch.Tensor:
         """Decode concepts (B, K) into an image (B, C, H, W)."""
         z = torch.relu(self.linear(concepts)).view(-1, *self.start)  # (B, C_last, s, s)
-        return self.net(z)
+        return self.net(z).contiguous()
 
 
 class MLPConceptizer(_Autoencoder):

@@ -70,3 +70,24 @@ def test_concept_loss_supervises_the_first_concepts_and_skips_missing_annotation
     assert concept_loss(logits, torch.full((2, 2), float("nan"))) == 0
     with pytest.raises(ValueError, match="num_concepts >="):
         concept_loss(logits, torch.zeros(2, 4))
+
+
+def test_channels_last_convolutions_change_nothing_a_user_sees():
+    """The conv trunks and the decoder run in channels-last memory order (faster on the CPU): the same values as
+    default-order layers with the same weights, the same state-dict keys (checkpoints written before load), and
+    a reconstruction in the default order, which ``view`` accepts."""
+    torch.manual_seed(0)
+    conceptizer = ConvConceptizer(3, 16, num_concepts=4, channels=(5, 6), kernel_size=3)
+    reference = ConvConceptizer(3, 16, num_concepts=4, channels=(5, 6), kernel_size=3)
+    for trunk in (reference.encoder_trunk, reference.decoder.net):
+        trunk.__class__ = torch.nn.Sequential  # the same layers, run in the default order
+        trunk.to(memory_format=torch.contiguous_format)
+    state = {k: v.contiguous() for k, v in conceptizer.state_dict().items()}  # as a default-order model saves it
+    reference.load_state_dict(state)
+    conceptizer.load_state_dict(state)
+    assert conceptizer.encoder_trunk[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 16, 16)
+    (concepts, reconstruction), (ref_concepts, ref_reconstruction) = conceptizer(x), reference(x)
+    torch.testing.assert_close(concepts, ref_concepts)
+    torch.testing.assert_close(reconstruction, ref_reconstruction)
+    assert reconstruction.is_contiguous() and reconstruction.view(2, -1).shape == (2, 768)
