@@ -4,6 +4,7 @@ from senn.losses.objectives import classification_loss, concept_loss, reconstruc
 from senn.losses.robustness import (
     ESTIMATORS,
     PENALTIES,
+    SPACES,
     published_robustness_loss,
     relative_relevance_variation,
     robustness_loss,
@@ -13,6 +14,7 @@ from senn.losses.robustness import (
 __all__ = [
     "ESTIMATORS",
     "PENALTIES",
+    "SPACES",
     "classification_loss",
     "concept_loss",
     "published_robustness_loss",

@@ -42,6 +42,8 @@ Target = Literal["logits", "log_probs"]
 Reduction = Literal["mean", "batch"]
 ESTIMATORS: tuple[str, ...] = ("exact", "projection", "jacobian")
 PENALTIES: tuple[str, ...] = ("residual", "relative_relevances")
+SPACES: tuple[str, ...] = ("input", "features")
+"""What the penalty differentiates w.r.t.: the input, or a shared pretrained backbone's features."""
 
 
 def robustness_loss(

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
 from senn.data import DataError, DataNotFoundError, SplitDataModule
-from senn.losses import ESTIMATORS, PENALTIES
+from senn.losses import ESTIMATORS, PENALTIES, SPACES
 from senn.models.conceptizers import CONCEPT_ACTIVATIONS
 from senn.models.parametrizers import OUTPUT_ACTIVATIONS
 from senn.runs.sizes import check_compatible, fill_from_data
@@ -62,7 +62,7 @@ RULES: dict[str, Rule] = {
     "val_fraction": (lambda v: _non_negative(v) and 0 < v < 1, "a number in (0, 1)"),
     "robustness_estimator": (lambda v: v in ESTIMATORS, f"one of {list(ESTIMATORS)}"),
     "robustness_penalty": (lambda v: v in PENALTIES, f"one of {list(PENALTIES)}"),
-    "robustness_space": (lambda v: v in ("input", "features"), "one of ['input', 'features']"),
+    "robustness_space": (lambda v: v in SPACES, f"one of {list(SPACES)}"),
     "robustness_eval_examples": (lambda v: v is None or _positive_int(v), "an integer >= 1, or null for every example"),
     "robustness_every_n_steps": (_positive_int, "an integer >= 1"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),

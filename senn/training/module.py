@@ -12,6 +12,7 @@ from torch import nn
 from senn.losses import (
     ESTIMATORS,
     PENALTIES,
+    SPACES,
     classification_loss,
     concept_loss,
     reconstruction_loss,
@@ -33,7 +34,7 @@ def _check_settings(settings: Mapping[str, Any]) -> None:
     for name, allowed in [
         ("robustness_estimator", ESTIMATORS),
         ("robustness_penalty", PENALTIES),
-        ("robustness_space", ("input", "features")),
+        ("robustness_space", SPACES),
     ]:
         if settings[name] not in allowed:
             raise ValueError(f"SENNModule: {name}={settings[name]!r} is not one of {allowed}")
