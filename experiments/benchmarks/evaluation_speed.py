@@ -22,13 +22,14 @@ from hydra import compose, initialize_config_dir
 
 from senn.config import config_dir
 from senn.evaluation import evaluate
+from senn.evaluation.results import Evaluation
 
 
-def run(overrides: list[str]) -> dict:
-    """One evaluation without figures or prototypes; returns its summary."""
+def run(overrides: list[str]) -> Evaluation:
+    """One evaluation without figures, prototypes, like-for-like table or explorer page; returns what it measured."""
     with tempfile.TemporaryDirectory() as out, initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose("evaluate", overrides=[f"output_dir={out}", "prototypes.num_examples=0", "examples_to_plot=0",
-                                             *overrides])  # fmt: skip
+                                             "like_for_like=null", "explorer.num_examples=0", *overrides])  # fmt: skip
         return evaluate(cfg)
 
 
@@ -47,15 +48,15 @@ def main() -> None:
         plans.append((args.baseline_examples, [f"ckpt_path={args.senn}", f"baseline_ckpt_path={args.baseline}"]))
     for examples, overrides in plans:
         summary = run([*overrides, f"num_examples={examples}", *args.overrides])
-        for method, entry in summary["methods"].items():
+        for method, scores in summary.methods.items():
             if method == "senn" and examples != args.senn_examples:
                 continue
             record = {
                 "method": method,
-                "examples": summary["num_examples"],
-                "seconds": entry["seconds"],
-                "seconds_per_100": round(100 * entry["seconds"] / summary["num_examples"], 2),
-                "budget": summary["stability"]["budget"],
+                "examples": summary.num_examples,
+                "seconds": scores.seconds,
+                "seconds_per_100": round(100 * scores.seconds / summary.num_examples, 2),
+                "budget": summary.stability.budget,
                 "threads": torch.get_num_threads(),
             }
             print(json.dumps(record), flush=True)

@@ -41,6 +41,7 @@ from senn.losses import (
 )
 from senn.models import SENN
 from senn.models.utils import resolve_device
+from senn.runs import fill_from_data
 
 BATCH, LAMBDA, SPARSITY = 200, 1e-4, 2e-5
 
@@ -49,6 +50,7 @@ def paper_model(overrides: list[str]) -> SENN:
     """The ``experiment=mnist`` preset's SENN, with Hydra overrides applied."""
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose("train", overrides=["experiment=mnist", "output_dir=.", *overrides])
+    fill_from_data(cfg.model, instantiate(cfg.data))  # the sizes MNIST determines, as senn-train fills them
     return instantiate(cfg.model, _recursive_=False).model
 
 

@@ -27,8 +27,10 @@ class ChannelsLastSequential(nn.Sequential):
     The CPU's convolutions are faster in that order, the decoder's transposed ones most. One MNIST epoch
     (``experiments/benchmarks/default_run_overhead.py``, medians of 3, 2 cores): the plain CNN 21.2 -> 19.2 s,
     the SENN without its regularizer 35.4 -> 30.3 s; with it on every step (a double backward, which does not
-    gain) 50.2 -> 50.6 s. A channels-last input with default-order weights is slower than either. Values,
-    shapes and state-dict keys are unchanged, so checkpoints load as before."""
+    gain) 50.2 -> 50.6 s. The ``exact`` estimator's C double backward passes through θ are 13-21 % slower
+    (``robustness_throughput.py``, old and new tree interleaved). A channels-last input with default-order
+    weights is slower than either. Values, shapes and state-dict keys are unchanged, so checkpoints load as
+    before."""
 
     def __init__(self, *layers: nn.Module) -> None:
         super().__init__(*layers)
