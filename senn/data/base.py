@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -33,32 +33,32 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("SENN_DATA_DIR", "./data"))
 
 
-def warn_download_failed(name: str, err: BaseException) -> None:
-    """One line saying a download failed and why (torchvision's multi-line error folded into it)."""
-    warnings.warn(f"{name} download failed ({' '.join(str(err).split())}); looking for the files already there",
-                  stacklevel=3)  # fmt: skip
+def require_files(name: str, folder: Path, files: Sequence[str], how: str, download: Callable[[], object] | None = None,
+                  md5: Mapping[str, str] | None = None, data_dir: Path | None = None) -> None:  # fmt: skip
+    """Make sure ``folder`` holds ``files``, or raise :class:`DataNotFoundError` saying which are missing, where
+    and ``how`` to provide them (``data_dir``: the data location the message names, default ``folder``'s parent).
 
-
-def missing_data_message(name: str, root: Path, files: Sequence[str], how: str) -> str:
-    """One paragraph saying which files are expected where and how to provide them."""
-    listed = ", ".join(str(root / f) for f in files)
-    return (
-        f"{name} data not found: expected {listed}. {how} Set the location with data.data_dir=... "
-        f"or the SENN_DATA_DIR environment variable (now looking in {root.parent})."
-    )
-
-
-def check_md5(path: Path, expected: str) -> None:
-    """Raise :class:`DataNotFoundError` naming the file if its MD5 (torchvision's ``calculate_md5``) is not
-    ``expected``."""
+    When some are missing, ``download`` is called first; its failure is a one-line warning (torchvision's
+    multi-line error folded into it), not an error. With ``md5``, each named file's checksum is checked.
+    """
+    if download is not None and not all((folder / f).exists() for f in files):
+        try:
+            download()
+        except Exception as err:  # no network, server down, a changed or truncated file
+            warnings.warn(f"{name} download failed ({' '.join(str(err).split())}); looking for the files already "
+                          "there", stacklevel=3)  # fmt: skip
+    missing = [folder / f for f in files if not (folder / f).exists()]
+    if missing:
+        raise DataNotFoundError(f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the "
+                                "location with data.data_dir=... or the SENN_DATA_DIR environment variable (now "
+                                f"looking in {data_dir or folder.parent}).")  # fmt: skip
     from torchvision.datasets.utils import calculate_md5
 
-    actual = calculate_md5(str(path))
-    if actual != expected:
-        raise DataNotFoundError(
-            f"{path} is corrupt or not the expected file (MD5 {actual}, expected {expected}); "
-            "delete it to download it again, or set data.verify_checksums=false for a re-packed copy"
-        )
+    for f, expected in (md5 or {}).items():
+        if (actual := calculate_md5(str(folder / f))) != expected:
+            raise DataNotFoundError(f"{folder / f} is corrupt or not the expected file (MD5 {actual}, expected "
+                                    f"{expected}); delete it to download it again, or set data.verify_checksums="
+                                    "false for a re-packed copy")  # fmt: skip
 
 
 class TensorBatchDataset(Dataset):

@@ -9,14 +9,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from senn.data.base import (
-    DataNotFoundError,
-    InMemoryDataModule,
-    Split,
-    check_md5,
-    missing_data_message,
-    warn_download_failed,
-)
+from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, require_files
 
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -84,28 +77,12 @@ class CIFAR10DataModule(InMemoryDataModule):
 
     def load(self) -> dict[str, Split]:
         """Read (and if needed download) the batches; return normalized train and test tensors."""
-        folder = self.data_dir / FOLDER
-        if not all((folder / name).exists() for name in BATCH_NAMES) and self.download:
-            from torchvision.datasets import CIFAR10
+        from torchvision.datasets import CIFAR10
 
-            try:
-                CIFAR10(str(self.data_dir), train=True, download=True)
-            except Exception as err:  # no network, server down, ...
-                warn_download_failed("CIFAR-10", err)
-        missing = [name for name in BATCH_NAMES if not (folder / name).exists()]
-        if missing:
-            raise DataNotFoundError(
-                missing_data_message(
-                    "CIFAR-10",
-                    folder,
-                    missing,
-                    "They are the python version's batches;"
-                    " torchvision downloads them when data.download=true and there is internet.",
-                )
-            )
-        if self.verify_checksums:
-            for name, digest in batch_md5().items():
-                check_md5(folder / name, digest)
+        folder = self.data_dir / FOLDER
+        how = "They are the python version's batches; torchvision downloads them when data.download=true."
+        fetch = (lambda: CIFAR10(str(self.data_dir), download=True)) if self.download else None
+        require_files("CIFAR-10", folder, BATCH_NAMES, how, fetch, batch_md5() if self.verify_checksums else None)
         train = [read_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         return {
             "train": self._normalize(np.concatenate([b[0] for b in train]), np.concatenate([b[1] for b in train])),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from senn.data.base import DataNotFoundError, missing_data_message, warn_download_failed
+from senn.data.base import DataNotFoundError, require_files
 from senn.data.tabular import TabularDataModule
 
 URL = "https://raw.githubusercontent.com/propublica/compas-analysis/master/compas-scores-two-years.csv"
@@ -86,6 +86,18 @@ def drop_conflicting(features: pd.DataFrame, labels: np.ndarray, consensus_delta
     return (np.abs(mean - 0.5) < consensus_delta) | (labels == np.round(mean))
 
 
+def _download(path: Path) -> None:
+    """ProPublica's CSV, checked against the MD5 of the file the results were made with; a failed or changed
+    download leaves no file behind."""
+    from torchvision.datasets.utils import download_url
+
+    try:
+        download_url(URL, str(path.parent), path.name, md5=MD5)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 class COMPASDataModule(TabularDataModule):
     """COMPAS: predict whether COMPAS scored a defendant Medium/High risk, as the paper does.
 
@@ -107,24 +119,8 @@ class COMPASDataModule(TabularDataModule):
     def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Preprocessed features (N, 11) and labels (N,), contradictory duplicates removed."""
         path = self.data_dir / FILE
-        if not path.exists() and self.download:
-            from torchvision.datasets.utils import download_url
-
-            try:  # torchvision's download, checked against the MD5 of the file the results were made with
-                download_url(URL, str(path.parent), path.name, md5=MD5)
-            except (OSError, RuntimeError) as err:  # no network; a changed or truncated file
-                path.unlink(missing_ok=True)
-                warn_download_failed("COMPAS", err)
-        if not path.exists():
-            raise DataNotFoundError(
-                missing_data_message(
-                    "COMPAS",
-                    path.parent,
-                    [path.name],
-                    "It is ProPublica's compas-analysis CSV;"
-                    " it is downloaded when data.download=true and there is internet.",
-                )
-            )
+        how = "It is ProPublica's compas-analysis CSV; it is downloaded when data.download=true."
+        require_files("COMPAS", path.parent, [path.name], how, (lambda: _download(path)) if self.download else None)
         try:
             frame = pd.read_csv(path)
             features, labels = preprocess(frame)

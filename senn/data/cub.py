@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from senn.data.base import DataError, DataNotFoundError, default_data_dir, missing_data_message, warn_download_failed
+from senn.data.base import DataError, default_data_dir, require_files
 from senn.data.csv import stratified_split
 from senn.data.image_files import ImageFilesDataModule, readable
 
@@ -113,23 +113,16 @@ class CUBDataModule(ImageFilesDataModule):
 
     def _find(self) -> tuple[Path, Path]:
         """The extracted folder and the attribute names file, downloading the archive if asked to."""
-        root = self.data_dir / FOLDER
-        if not all((root / name).exists() for name in METADATA) and self.download:
-            from torchvision.datasets.utils import download_and_extract_archive
+        from torchvision.datasets.utils import download_and_extract_archive
 
-            try:
-                download_and_extract_archive(URL, str(self.data_dir), filename=ARCHIVE, md5=ARCHIVE_MD5)
-            except Exception as err:  # no network, server down, ...
-                warn_download_failed("CUB-200-2011", err)
-        names = next((self.data_dir / n for n in ATTRIBUTE_NAMES if (self.data_dir / n).exists()), None)
-        missing = [name for name in METADATA if not (root / name).exists()] + ["../attributes.txt"] * (names is None)
-        if missing:
-            how = (
-                f"Download {ARCHIVE} from https://www.vision.caltech.edu/datasets/cub_200_2011/ and extract it "
-                f"in {self.data_dir} (tar -xzf {ARCHIVE}), or set data.download=true where there is internet."
-            )
-            raise DataNotFoundError(missing_data_message("CUB-200-2011", root, missing, how))
-        return root, names
+        root = self.data_dir / FOLDER
+        how = (f"Download {ARCHIVE} from https://www.vision.caltech.edu/datasets/cub_200_2011/ and extract it in "
+               f"{self.data_dir} (tar -xzf {ARCHIVE}), or set data.download=true where there is internet.")  # fmt: skip
+        fetch = lambda: download_and_extract_archive(URL, str(self.data_dir), filename=ARCHIVE, md5=ARCHIVE_MD5)  # noqa: E731
+        require_files("CUB-200-2011", root, METADATA, how, fetch if self.download else None)
+        names = next((n for n in ATTRIBUTE_NAMES if (self.data_dir / n).exists()), ATTRIBUTE_NAMES[0])
+        require_files("CUB-200-2011", self.data_dir, [names], how)
+        return root, self.data_dir / names
 
     def _list(self) -> None:
         """Read the official lists and annotations, check the images, split, and derive the concepts (once)."""

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from senn.data.base import (
-    DataNotFoundError,
-    InMemoryDataModule,
-    Split,
-    check_md5,
-    missing_data_message,
-    warn_download_failed,
-)
+from senn.data.base import DataNotFoundError, InMemoryDataModule, Split, require_files
 
 MEAN, STD = 0.1307, 0.3081
 RAW_MD5 = {  # of the unpacked files (torchvision lists only the .gz archives' checksums)
@@ -47,26 +40,10 @@ class MNISTDataModule(InMemoryDataModule):
         """Read (and if needed download) the raw files; return normalized train and test tensors."""
         from torchvision.datasets import MNIST
 
-        raw = self.data_dir / "MNIST" / "raw"
-        if not all((raw / name).exists() for name in RAW_MD5) and self.download:
-            try:
-                MNIST(str(self.data_dir), train=True, download=True)
-            except Exception as err:  # no network, server down, ...
-                warn_download_failed("MNIST", err)
-        missing = [name for name in RAW_MD5 if not (raw / name).exists()]
-        if missing:
-            raise DataNotFoundError(
-                missing_data_message(
-                    "MNIST",
-                    raw,
-                    missing,
-                    "They are the unpacked files from the MNIST site;"
-                    " torchvision downloads them when data.download=true and there is internet.",
-                )
-            )
-        if self.verify_checksums:
-            for name, digest in RAW_MD5.items():
-                check_md5(raw / name, digest)
+        how = "They are the unpacked files from the MNIST site; torchvision downloads them when data.download=true."
+        fetch = (lambda: MNIST(str(self.data_dir), download=True)) if self.download else None
+        require_files("MNIST", self.data_dir / "MNIST" / "raw", list(RAW_MD5), how, fetch,
+                      RAW_MD5 if self.verify_checksums else None, self.data_dir)  # fmt: skip
         return {split: self._read(MNIST, split == "train") for split in ("train", "test")}
 
     def _read(self, mnist: type, train: bool) -> Split:
