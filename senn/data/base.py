@@ -33,8 +33,15 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("SENN_DATA_DIR", "./data"))
 
 
-def require_files(name: str, folder: Path, files: Sequence[str], how: str, download: Callable[[], object] | None = None,
-                  md5: Mapping[str, str] | None = None, data_dir: Path | None = None) -> None:  # fmt: skip
+def require_files(
+    name: str,
+    folder: Path,
+    files: Sequence[str],
+    how: str,
+    download: Callable[[], object] | None = None,
+    md5: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> None:
     """Make sure ``folder`` holds ``files``, or raise :class:`DataNotFoundError` saying which are missing, where
     and ``how`` to provide them (``data_dir``: the data location the message names, default ``folder``'s parent).
 
@@ -45,20 +52,26 @@ def require_files(name: str, folder: Path, files: Sequence[str], how: str, downl
         try:
             download()
         except Exception as err:  # no network, server down, a changed or truncated file
-            warnings.warn(f"{name} download failed ({' '.join(str(err).split())}); looking for the files already "
-                          "there", stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"{name} download failed ({' '.join(str(err).split())}); looking for the files already there",
+                stacklevel=3,
+            )
     missing = [folder / f for f in files if not (folder / f).exists()]
     if missing:
-        raise DataNotFoundError(f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the "
-                                "location with data.data_dir=... or the SENN_DATA_DIR environment variable (now "
-                                f"looking in {data_dir or folder.parent}).")  # fmt: skip
+        raise DataNotFoundError(
+            f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the "
+            "location with data.data_dir=... or the SENN_DATA_DIR environment variable (now "
+            f"looking in {data_dir or folder.parent})."
+        )
     from torchvision.datasets.utils import calculate_md5
 
     for f, expected in (md5 or {}).items():
         if (actual := calculate_md5(str(folder / f))) != expected:
-            raise DataNotFoundError(f"{folder / f} is corrupt or not the expected file (MD5 {actual}, expected "
-                                    f"{expected}); delete it to download it again, or set data.verify_checksums="
-                                    "false for a re-packed copy")  # fmt: skip
+            raise DataNotFoundError(
+                f"{folder / f} is corrupt or not the expected file (MD5 {actual}, expected "
+                f"{expected}); delete it to download it again, or set data.verify_checksums="
+                "false for a re-packed copy"
+            )
 
 
 class TensorBatchDataset(Dataset):

@@ -116,8 +116,10 @@ class CUBDataModule(ImageFilesDataModule):
         from torchvision.datasets.utils import download_and_extract_archive
 
         root = self.data_dir / FOLDER
-        how = (f"Download {ARCHIVE} from https://www.vision.caltech.edu/datasets/cub_200_2011/ and extract it in "
-               f"{self.data_dir} (tar -xzf {ARCHIVE}), or set data.download=true where there is internet.")  # fmt: skip
+        how = (
+            f"Download {ARCHIVE} from https://www.vision.caltech.edu/datasets/cub_200_2011/ and extract it in "
+            f"{self.data_dir} (tar -xzf {ARCHIVE}), or set data.download=true where there is internet."
+        )
         fetch = lambda: download_and_extract_archive(URL, str(self.data_dir), filename=ARCHIVE, md5=ARCHIVE_MD5)  # noqa: E731
         require_files("CUB-200-2011", root, METADATA, how, fetch if self.download else None)
         names = next((n for n in ATTRIBUTE_NAMES if (self.data_dir / n).exists()), ATTRIBUTE_NAMES[0])

@@ -70,7 +70,7 @@ def stability(
     """Per-input local Lipschitz estimate (N,) of ``explainer``, normalized as ``s`` says, seeded by ``seed``."""
     generator = torch.Generator().manual_seed(seed)
     return local_lipschitz(
-        normalized(explainer, s.normalize), x, target, s.epsilon, estimator, s.budget, s.norm, generator=generator
+        normalized(explainer, s.normalize), x, target, estimator=estimator, generator=generator, **s.ball
     )
 
 
@@ -82,21 +82,12 @@ def senn_run(senn: SENN, x: torch.Tensor, baseline: float | torch.Tensor, s: Sta
     target = explanation.target  # the explained output column
     faithfulness = concept_faithfulness(senn, x, baseline=baseline)
     sampled = stability(senn_explainer(senn), x, target, s, seed)
-    concept_stability = concept_lipschitz(
-        senn,
-        x,
-        epsilon=s.epsilon,
-        estimator="sampling",
-        budget=s.budget,
-        norm=s.norm,
-        generator=torch.Generator().manual_seed(seed),
-    )
-    seconds = time.perf_counter() - start
+    concept_stability = concept_lipschitz(senn, x, generator=torch.Generator().manual_seed(seed), **s.ball)
     return MethodRun(
         prediction=explanation.prediction,
         faithfulness=faithfulness,
         stability=sampled,
-        seconds=seconds,
+        seconds=time.perf_counter() - start,
         explanation=explanation,
         concept_stability=concept_stability,
         stability_gradient=stability(senn_explainer(senn), x, target, s, seed, "gradient"),
@@ -226,13 +217,13 @@ def _load_models(cfg: DictConfig, device: torch.device) -> tuple[SENNModule, Pla
     module = load_checkpoint(cfg.ckpt_path, device)
     if not isinstance(module, SENNModule):
         raise ValueError(
-            f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; "
-            "pass plain-network checkpoints as baseline_ckpt_path"
+            f"ckpt_path={cfg.ckpt_path} holds a {type(module).__name__}, not a SENN; pass plain-network "
+            "checkpoints as baseline_ckpt_path"
         )
     baseline = load_checkpoint(cfg.baseline_ckpt_path, device) if cfg.get("baseline_ckpt_path") else None
     if baseline is not None and not isinstance(baseline, PlainModule):
         raise ValueError(
-            f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, "
-            "not a plain network (train one with experiment=<name>_plain)"
+            f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, not a plain "
+            "network (train one with experiment=<name>_plain)"
         )
     return module, baseline

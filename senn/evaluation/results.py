@@ -107,6 +107,11 @@ class StabilitySettings:
     norm: str
     normalize: str
 
+    @property
+    def ball(self) -> dict[str, Any]:
+        """The ball and budget as :func:`~senn.metrics.local_lipschitz`'s keyword arguments."""
+        return {"epsilon": self.epsilon, "budget": self.budget, "norm": self.norm}
+
 
 @dataclass(frozen=True)
 class Evaluation:

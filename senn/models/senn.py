@@ -107,54 +107,46 @@ class SENN(nn.Module):
     @torch.no_grad()
     def _check_shapes(self) -> None:
         """Run a dummy batch of 2 through the parts and check that their shapes agree."""
-        name = type(self).__name__
+
+        def fail(problem: str, err: Exception | None = None) -> None:
+            raise ValueError(f"{type(self).__name__}: {problem}") from err
+
         shapes = [getattr(part, "input_shape", None) for part in (self.conceptizer, self.parametrizer)]
         if None not in shapes and math.prod(shapes[0]) != math.prod(shapes[1]):  # (flat (D,) takes any D-sized input)
-            raise ValueError(f"{name}: the conceptizer takes inputs of shape {tuple(shapes[0])}, the parametrizer "
-                             f"{tuple(shapes[1])}; make them equal (null takes both from the data)")  # fmt: skip
+            fail(
+                f"the conceptizer takes inputs of shape {tuple(shapes[0])}, the parametrizer {tuple(shapes[1])}; "
+                "make them equal (null takes both from the data)"
+            )
         param = next(self.parameters(), None)
         x = torch.zeros(2, *self.input_shape) if param is None else param.new_zeros(2, *self.input_shape)
-        was_training = self.training
+        was_training, outputs = self.training, []
         self.eval()  # no batch-norm statistics updated, no dropout
         try:
-            try:
-                concepts, reconstruction = self.conceptizer(x)
-            except RuntimeError as err:
-                raise ValueError(
-                    f"{name}: the conceptizer cannot take inputs of shape {tuple(x.shape)}: {err}"
-                ) from err
-            try:
-                relevances = self.parametrizer(x)
-            except RuntimeError as err:
-                raise ValueError(
-                    f"{name}: the parametrizer cannot take inputs of shape {tuple(x.shape)}: {err}"
-                ) from err
+            for part in ("conceptizer", "parametrizer"):
+                try:
+                    outputs.append(getattr(self, part)(x))
+                except RuntimeError as err:
+                    fail(f"the {part} cannot take inputs of shape {tuple(x.shape)}: {err}", err)
         finally:
             self.train(was_training)
+        (concepts, reconstruction), relevances = outputs
         if concepts.dim() != 2 or len(concepts) != 2:
-            raise ValueError(
-                f"{name}: the conceptizer must return concepts of shape (B, K), got {tuple(concepts.shape)}"
-            )
+            fail(f"the conceptizer must return concepts of shape (B, K), got {tuple(concepts.shape)}")
         if reconstruction is not None and reconstruction.shape != x.shape:
-            raise ValueError(
-                f"{name}: the conceptizer's reconstruction has shape {tuple(reconstruction.shape)}, "
-                f"the input {tuple(x.shape)}"
-            )
+            fail(f"the conceptizer's reconstruction has shape {tuple(reconstruction.shape)}, input {tuple(x.shape)}")
         k = concepts.shape[1]
         if relevances.dim() != 3 or relevances.shape[:2] != (2, k):
-            raise ValueError(
-                f"{name}: the parametrizer must return relevances of shape (B, K, C) with K={k} concepts "
-                f"(the conceptizer's), got {tuple(relevances.shape)}; set the parametrizer's num_concepts to {k}"
+            fail(
+                f"the parametrizer must return relevances of shape (B, K, C) with K={k} concepts (the conceptizer's), "
+                f"got {tuple(relevances.shape)}; set the parametrizer's num_concepts to {k}"
             )
         c = relevances.shape[2]
         expected = getattr(self.aggregator, "num_classes", c)
         if expected != c:
-            raise ValueError(
-                f"{name}: the parametrizer gives C={c} outputs per concept but the aggregator expects "
-                f"num_classes={expected}; make them equal"
+            fail(
+                f"the parametrizer gives C={c} outputs per concept but the aggregator expects num_classes={expected}; "
+                "make them equal"
             )
         logits = self.aggregator(concepts, relevances)
         if logits.shape != (2, c):
-            raise ValueError(
-                f"{name}: the aggregator must return logits of shape (B, C=({c})), got {tuple(logits.shape)}"
-            )
+            fail(f"the aggregator must return logits of shape (B, C=({c})), got {tuple(logits.shape)}")
