@@ -11,6 +11,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from senn.tasks import classification_task, num_outputs
+
 
 class DataNotFoundError(FileNotFoundError):
     """The data set's files are missing (or corrupt) and could not be downloaded."""
@@ -161,6 +163,32 @@ class SplitDataModule(pl.LightningDataModule):
         """The first ``n`` examples of ``split`` (all of them for None or a larger ``n``), read as :meth:`take`."""
         size = self.split_size(split)
         return self.take(split, range(size if n is None else min(n, size)))
+
+
+def check_fractions(val_fraction: float, test_fraction: float) -> None:
+    """Raise ``ValueError`` unless both held-out shares are positive and leave training rows."""
+    if not 0 < val_fraction < 1 or not 0 < test_fraction < 1 or val_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"data.val_fraction={val_fraction} and data.test_fraction={test_fraction} must be positive "
+            "and sum to less than 1"
+        )
+
+
+class ClassesFromData:
+    """``task`` and ``num_classes`` of a data module that finds its classes in the data (``class_names``, None for
+    a regression target)."""
+
+    class_names: Sequence[str] | None
+
+    @property
+    def task(self) -> str:
+        """``binary`` for two classes, ``multiclass`` for more, ``regression`` without classes."""
+        return "regression" if self.class_names is None else classification_task(len(self.class_names))
+
+    @property
+    def num_classes(self) -> int:
+        """Model outputs: 1 for binary and regression, else one per class."""
+        return 1 if self.class_names is None else num_outputs(len(self.class_names))
 
 
 class InMemoryDataModule(SplitDataModule):

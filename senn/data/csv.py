@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from senn.data.base import DataError, InMemoryDataModule
+from senn.data.base import ClassesFromData, DataError, InMemoryDataModule, check_fractions
 from senn.data.preprocessing import MISSING_POLICIES, TablePreprocessor, as_categories, to_numbers
-from senn.tasks import classification_task, is_classification, label_dtype, num_outputs
+from senn.tasks import is_classification, label_dtype
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -66,7 +66,7 @@ def stratified_split(labels: np.ndarray | None, n: int, val_fraction: float, tes
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
 
 
-class CSVDataModule(InMemoryDataModule):
+class CSVDataModule(ClassesFromData, InMemoryDataModule):
     """A table from a file: a target column and feature columns, for classification or regression.
 
     Non-numeric columns (and those listed in ``categorical``) are one-hot encoded as ``column=value``;
@@ -113,9 +113,7 @@ class CSVDataModule(InMemoryDataModule):
             raise ValueError(f"data.missing={missing!r}: must be one of {list(MISSING_POLICIES)}")
         if task is not None and is_classification(task):
             raise ValueError(f"data.task={task!r}: must be null (classification from the target) or regression")
-        if not 0 < test_fraction < 1 or test_fraction + self.val_fraction >= 1:
-            raise ValueError(f"data.test_fraction={test_fraction} and data.val_fraction={self.val_fraction} must be "
-                             "positive and sum to less than 1")  # fmt: skip
+        check_fractions(self.val_fraction, test_fraction)
         self.path, self.target = Path(path), target
         self.features, self.drop, self.categorical = features, list(drop or []), list(categorical or [])
         self.missing, self.requested_task, self.split_column = missing, task, split_column
@@ -140,18 +138,6 @@ class CSVDataModule(InMemoryDataModule):
     def class_names(self) -> list[str] | None:
         """The target's values in label order (None for regression)."""
         return self.prepared_preprocessor().classes
-
-    @property
-    def task(self) -> str:
-        """``binary`` for two classes, ``multiclass`` for more, or ``regression`` as configured."""
-        classes = self.class_names
-        return "regression" if classes is None else classification_task(len(classes))
-
-    @property
-    def num_classes(self) -> int:
-        """Model outputs: 1 for binary and regression, else the number of classes."""
-        classes = self.class_names
-        return 1 if classes is None else num_outputs(len(classes))
 
     def prepared_preprocessor(self) -> TablePreprocessor:
         """The fitted preprocessing (reads, checks and splits the file on first use)."""

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from senn.data.base import SplitDataModule
-from senn.tasks import classification_task, label_dtype, num_outputs
+from senn.data.base import ClassesFromData, SplitDataModule
+from senn.tasks import label_dtype
 
 STATISTICS_SAMPLE = 2000
 """Training images the normalization statistics are computed from (a seeded sample)."""
@@ -94,7 +94,7 @@ class _LazySplits(Mapping):
         return len(self.owner.files)
 
 
-class ImageFilesDataModule(SplitDataModule):
+class ImageFilesDataModule(ClassesFromData, SplitDataModule):
     """Base of the data modules whose images stay on disk: subclasses implement :meth:`_list`, which sets
     :attr:`files` (split -> paths, labels), :attr:`classes` and, for annotated data, :attr:`concepts`.
 
@@ -136,16 +136,6 @@ class ImageFilesDataModule(SplitDataModule):
         """The class names, in label order."""
         self._list()
         return self.classes
-
-    @property
-    def num_classes(self) -> int:
-        """1 output for two classes (binary), else one per class."""
-        return num_outputs(len(self.class_names))
-
-    @property
-    def task(self) -> str:
-        """``binary`` for two classes, else ``multiclass``."""
-        return classification_task(len(self.class_names))
 
     def fitted_arguments(self) -> dict[str, Any]:
         """Constructor arguments fitted on the data (the normalization), for the checkpoint's data config."""

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from senn.data.base import DataError
-from senn.data.csv import SPLITS, stratified_split
+from senn.data.base import DataError, check_fractions
+from senn.data.csv import SPLITS, read_table, stratified_split
 from senn.data.image_files import ImageFilesDataModule, readable
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -58,9 +58,7 @@ class ImageFolderDataModule(ImageFilesDataModule):
         super().__init__(image_size, channels, mean, std, batch_size, seed, num_workers, augment)
         if (path is None) == (csv is None):
             raise ValueError("data=image_folder needs data.path=<folder of class subfolders> or data.csv=<file>")
-        if not 0 < test_fraction < 1 or not 0 < val_fraction < 1 or test_fraction + val_fraction >= 1:
-            raise ValueError(f"data.val_fraction={val_fraction} and data.test_fraction={test_fraction} must be "
-                             "positive and sum to less than 1")  # fmt: skip
+        check_fractions(val_fraction, test_fraction)
         self.source = Path(path if path is not None else csv)
         self.from_csv = csv is not None
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
@@ -101,10 +99,7 @@ class ImageFolderDataModule(ImageFilesDataModule):
             raise DataError(str(self.source), [f"no such {'file' if self.from_csv else 'folder'}: "
                                                f"{self.source.resolve()}"])  # fmt: skip
         if self.from_csv:
-            try:
-                rows = pd.read_csv(self.source)
-            except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
-                raise DataError(str(self.source), [f"unreadable as a table: {err}"]) from None
+            rows = read_table(self.source)
             if not {"path", "label"} <= set(rows.columns):
                 raise DataError(str(self.source), [f"needs columns 'path' and 'label', has {list(rows.columns)}"])
             rows["path"] = [str(p if Path(p).is_absolute() else self.source.parent / p) for p in rows.path]

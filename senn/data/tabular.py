@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from senn.data.base import InMemoryDataModule, Split
+from senn.data.base import InMemoryDataModule, Split, check_fractions
 from senn.data.preprocessing import NumericColumn, TablePreprocessor
 from senn.tasks import label_dtype
 
@@ -27,11 +27,7 @@ class TabularDataModule(InMemoryDataModule):
 
     def __init__(self, test_fraction: float = 0.1, standardize: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
-        if not 0 < test_fraction < 1 or test_fraction + self.val_fraction >= 1:
-            raise ValueError(
-                f"data.test_fraction={test_fraction} and data.val_fraction={self.val_fraction} must be "
-                "positive and sum to less than 1"
-            )
+        check_fractions(self.val_fraction, test_fraction)
         self.test_fraction = test_fraction
         self.standardize = standardize
 

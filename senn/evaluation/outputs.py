@@ -54,18 +54,11 @@ def _write_per_example(path: Path, runs: dict[str, MethodRun], order: torch.Tens
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
-        for name, run in runs.items():
-            for i in range(len(order)):
-                writer.writerow(
-                    [
-                        int(order[i]),
-                        int(labels[i]),
-                        name,
-                        int(run.prediction[i]),
-                        float(run.faithfulness[i]),
-                        float(run.stability[i]),
-                    ]
-                )
+        for name, r in runs.items():
+            columns = zip(
+                order.tolist(), labels.tolist(), r.prediction.tolist(), r.faithfulness.tolist(), r.stability.tolist()
+            )
+            writer.writerows([int(i), int(y), name, int(p), f, s] for i, y, p, f, s in columns)
 
 
 def _figures(

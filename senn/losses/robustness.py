@@ -90,11 +90,7 @@ def robustness_residual_norm(
         )
     if num_projections < 1:
         raise ValueError(f"num_projections must be >= 1, got {num_projections}")
-    if output is None:
-        x = x.detach().requires_grad_(True)
-        output = model(x)
-    elif not x.requires_grad:
-        raise ValueError("robustness_loss: when `output` is given, `x` must require grad and `output` be model(x)")
+    x, output = _forward(model, x, output, "robustness_loss")
     if estimator == "jacobian":
         sq = _jacobian_residual_sq(output, x)
     elif estimator == "exact" or output.relevances.shape[2] == 1:  # one output: exact at a projection's cost
@@ -102,6 +98,18 @@ def robustness_residual_norm(
     else:
         sq = _projected_residual_sq(output, x, num_projections, generator)
     return sq.clamp_min(1e-30).sqrt()
+
+
+def _forward(
+    model: nn.Module, x: torch.Tensor, output: SENNOutput | None, name: str
+) -> tuple[torch.Tensor, SENNOutput]:
+    """``x`` requiring grad and ``model(x)``: computed here, or the caller's ``output`` (``x`` must require grad)."""
+    if output is None:
+        x = x.detach().requires_grad_(True)
+        return x, model(x)
+    if not x.requires_grad:
+        raise ValueError(f"{name}: when `output` is given, `x` must require grad and `output` be model(x)")
+    return x, output
 
 
 def _vjp(outputs: torch.Tensor, x: torch.Tensor, grad_outputs: torch.Tensor) -> torch.Tensor:
@@ -174,11 +182,7 @@ def relative_relevance_variation(
         num_projections: projections averaged per sample when not ``exact``.
         generator: random generator for the projections.
     """
-    if output is None:
-        x = x.detach().requires_grad_(True)
-        output = model(x)
-    elif not x.requires_grad:
-        raise ValueError("relative_relevance_variation: when `output` is given, `x` must require grad")
+    x, output = _forward(model, x, output, "relative_relevance_variation")
     theta = output.relevances  # (B, K, C)
     scale = 1 / theta.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (B, 1, C): each class's column at unit size
     if exact:
@@ -219,11 +223,7 @@ def published_robustness_loss(
         raise ValueError(
             f"target={target!r} / reduction={reduction!r}: expected target logits|log_probs, reduction mean|batch"
         )
-    if output is None:
-        x = x.detach().requires_grad_(True)
-        output = model(x)
-    elif not x.requires_grad:
-        raise ValueError("published_robustness_loss: when `output` is given, `x` must require grad")
+    x, output = _forward(model, x, output, "published_robustness_loss")
     f = output.logits.log_softmax(1) if target == "log_probs" else output.logits
     sq = _jacobian_residual_sq(output, x, f)  # (B,)
     return sq.sum().clamp_min(1e-30).sqrt() if reduction == "batch" else sq.clamp_min(1e-30).sqrt().mean()
