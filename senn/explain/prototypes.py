@@ -214,21 +214,17 @@ class Prototypes:
         """Write ``concept_<k>.npz`` (every array of the concept) and ``collapse.json``; return the paths."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for j in range(len(self.by_activation)):
-            arrays = {
-                "by_activation": self.by_activation[j],
-                "by_contrast": self.by_contrast[j],
-                "activation_images": self.activation_images[j],
-                "contrast_images": self.contrast_images[j],
-            }
-            if self.traversals is not None:
-                arrays["traversal"] = self.traversals[j]
-            if self.feature_visualizations is not None:
-                arrays["feature_visualization"] = self.feature_visualizations[j]
-            path = directory / f"concept_{j + 1}.npz"
-            np.savez_compressed(path, **{name: value.cpu().numpy() for name, value in arrays.items()})
-            paths.append(path)
+        views = {
+            "by_activation": self.by_activation,
+            "by_contrast": self.by_contrast,
+            "activation_images": self.activation_images,
+            "contrast_images": self.contrast_images,
+            "traversal": self.traversals,
+            "feature_visualization": self.feature_visualizations,
+        }
+        paths = [directory / f"concept_{j + 1}.npz" for j in range(len(self.by_activation))]
+        for j, path in enumerate(paths):
+            np.savez_compressed(path, **{name: v[j].cpu().numpy() for name, v in views.items() if v is not None})
         collapse = directory / "collapse.json"
         collapse.write_text(json.dumps({"dead": self.collapse.dead, "duplicates": self.collapse.duplicates}) + "\n")
         return [*paths, collapse]

@@ -99,6 +99,22 @@ class SupervisedModule(pl.LightningModule):
             self.log(f"{stage}/{term}", value.detach(), on_step=on_step, on_epoch=True, prog_bar=term == "loss",
                      sync_dist=True)  # fmt: skip
 
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0) -> torch.Tensor:
+        """The loss of one batch of ``stage``, its metrics logged."""
+        raise NotImplementedError
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        """One optimization step's loss."""
+        return self._step(batch, "train", batch_idx)
+
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        """Validation metrics."""
+        self._step(batch, "val", batch_idx)
+
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        """Test metrics."""
+        self._step(batch, "test", batch_idx)
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         """The configured optimizer (default Adam, lr 2e-4) over all parameters."""
         if self.hparams.get("optimizer") is None:

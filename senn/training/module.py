@@ -229,10 +229,6 @@ class SENNModule(SupervisedModule):
         estimator = self.hparams.robustness_estimator if stage == "train" else self.eval_estimator
         return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        """One optimization step's loss."""
-        return self._step(batch, "train", batch_idx)
-
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         """Validation metrics, the robustness term included (it needs input gradients)."""
         with torch.inference_mode(False), torch.enable_grad():

@@ -45,21 +45,10 @@ class PlainModule(SupervisedModule):
         """Logits (B, C)."""
         return self.model(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0) -> torch.Tensor:
+        """The task loss and metric of one batch of ``stage``."""
         x, y, *_ = batch  # concept annotations, if the data has them, are not used
         logits = self.model(x)
         loss = classification_loss(logits, y, self.model.task)
         self._log_metrics(stage, logits, y, {"loss": loss})
         return loss
-
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        """One optimization step's loss."""
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        """Validation metrics."""
-        self._step(batch, "val")
-
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        """Test metrics."""
-        self._step(batch, "test")
