@@ -61,18 +61,16 @@ def require_files(
     missing = [folder / f for f in files if not (folder / f).exists()]
     if missing:
         raise DataNotFoundError(
-            f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the "
-            "location with data.data_dir=... or the SENN_DATA_DIR environment variable (now "
-            f"looking in {data_dir or folder.parent})."
+            f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the location with "
+            f"data.data_dir=... or the SENN_DATA_DIR environment variable (now looking in {data_dir or folder.parent})."
         )
     from torchvision.datasets.utils import calculate_md5
 
     for f, expected in (md5 or {}).items():
         if (actual := calculate_md5(str(folder / f))) != expected:
             raise DataNotFoundError(
-                f"{folder / f} is corrupt or not the expected file (MD5 {actual}, expected "
-                f"{expected}); delete it to download it again, or set data.verify_checksums="
-                "false for a re-packed copy"
+                f"{folder / f} is corrupt or not the expected file (MD5 {actual}, expected {expected}); delete it to "
+                "download it again, or set data.verify_checksums=false for a re-packed copy"
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 import torch
 from torch import nn
@@ -108,7 +108,7 @@ class SENN(nn.Module):
     def _check_shapes(self) -> None:
         """Run a dummy batch of 2 through the parts and check that their shapes agree."""
 
-        def fail(problem: str, err: Exception | None = None) -> None:
+        def fail(problem: str, err: Exception | None = None) -> NoReturn:
             raise ValueError(f"{type(self).__name__}: {problem}") from err
 
         shapes = [getattr(part, "input_shape", None) for part in (self.conceptizer, self.parametrizer)]
