@@ -66,6 +66,18 @@ def stratified_split(labels: np.ndarray | None, n: int, val_fraction: float, tes
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
 
 
+def column_splits(column: pd.Series, name: str, problems: list[str]) -> dict[str, np.ndarray]:
+    """Row indices per split named by a column of ``train`` / ``val`` / ``test`` (any case); other values and
+    splits without rows are added to ``problems``."""
+    values = column.astype(str).str.strip().str.lower()
+    other = sorted(set(values) - set(SPLITS))
+    if other:
+        problems.append(f"split column {name!r} holds {other}; use only {list(SPLITS)}")
+    parts = {split: np.flatnonzero(values.to_numpy() == split) for split in SPLITS}
+    problems += [f"split column {name!r} names no {split!r} rows" for split, rows in parts.items() if not len(rows)]
+    return parts
+
+
 class CSVDataModule(ClassesFromData, InMemoryDataModule):
     """A table from a file: a target column and feature columns, for classification or regression.
 
@@ -246,14 +258,7 @@ class CSVDataModule(ClassesFromData, InMemoryDataModule):
                problems: list[str]) -> dict[str, np.ndarray]:  # fmt: skip
         """Row indices per split: from ``split_column``, else stratified and seeded."""
         if self.split_column:
-            values = frame[self.split_column].astype(str).str.strip().str.lower()
-            other = sorted(set(values) - set(SPLITS))
-            if other:
-                problems.append(f"split column {self.split_column!r} holds {other}; use only {list(SPLITS)}")
-            parts = {name: np.flatnonzero(values.to_numpy() == name) for name in SPLITS}
-            for name, rows in parts.items():
-                if len(rows) == 0:
-                    problems.append(f"split column {self.split_column!r} names no {name!r} rows")
+            parts = column_splits(frame[self.split_column], self.split_column, problems)
             if classes is not None and len(parts["train"]):
                 absent = [c for i, c in enumerate(classes) if not (labels[parts["train"]] == i).any()]
                 if absent:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from senn.data.base import DataError, check_fractions
-from senn.data.csv import SPLITS, read_table, stratified_split
+from senn.data.csv import column_splits, read_table, stratified_split
 from senn.data.image_files import ImageFilesDataModule, readable
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -81,14 +81,11 @@ class ImageFolderDataModule(ImageFilesDataModule):
         small = [f"{c!r} ({n} images)" for c, n in zip(self.classes, counts, strict=True) if n < 3]
         if small and "split" not in rows:
             problems.append(f"classes too small for a train / val / test split (3 images each at least): {small}")
+        if "split" in rows:
+            parts = column_splits(rows.split, "split", problems)
         if problems:
             raise DataError(str(self.source), problems)
-        if "split" in rows:
-            parts = {name: np.flatnonzero(rows.split.astype(str).str.lower().to_numpy() == name) for name in SPLITS}
-            empty = [name for name, index in parts.items() if len(index) == 0]
-            if empty:
-                raise DataError(str(self.source), [f"the split column has no {empty} rows (use train / val / test)"])
-        else:
+        if "split" not in rows:
             parts = stratified_split(labels, len(rows), self.val_fraction, self.test_fraction, self.seed)
         paths = rows.path.tolist()
         self.files = {name: ([paths[i] for i in index], labels[index].tolist()) for name, index in parts.items()}

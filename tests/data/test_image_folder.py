@@ -79,6 +79,9 @@ def test_a_csv_of_paths_with_its_own_split(tmp_path):
     dm = ImageFolderDataModule(csv=str(tmp_path / "images.csv"), image_size=6, num_workers=0)
     dm.setup()
     assert [len(dm.files[s][0]) for s in ("train", "val", "test")] == [6, 3, 3]
+    (tmp_path / "images.csv").write_text("path,label,split\n" + "\n".join(rows).replace(",val", ",valid") + "\n")
+    with pytest.raises(DataError, match=r"(?s)holds \['valid'\].*names no 'val' rows"):  # no row is silently dropped
+        ImageFolderDataModule(csv=str(tmp_path / "images.csv"), image_size=6, num_workers=0).setup()
 
 
 def test_take_reads_only_the_requested_images(tmp_path):
