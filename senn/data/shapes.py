@@ -151,12 +151,8 @@ class ShapesDataModule(ConceptDataModule):
         concepts = shape_concepts(index)
         x_pos, y_pos = index["x"] / (POSITIONS - 1), index["y"] / (POSITIONS - 1)
         scale = SCALES[index["scale"]]
-        images = torch.cat(
-            [
-                render(*parts, self.image_size)
-                for parts in zip(*(t.split(512) for t in (index["shape"], scale, rotation, x_pos, y_pos)))
-            ]
-        )
+        chunks = zip(*(t.split(512) for t in (index["shape"], scale, rotation, x_pos, y_pos)))
+        images = torch.cat([render(*parts, self.image_size) for parts in chunks])
         factors = torch.stack(
             [index["shape"].float(), scale, rotation, index["visible_rotation"], x_pos, y_pos], dim=1
         )  # (n, 6)

@@ -145,15 +145,10 @@ class Evaluation:
             name: MethodScores(**{k: Stats(**v) if isinstance(v, dict) else v for k, v in entry.items()})
             for name, entry in data["methods"].items()
         }
-        spaces = data.get("like_for_like")
-        like_for_like = (
-            None
-            if spaces is None
-            else {
-                space: {name: SpaceScore(Stats(**e["stability"]), e.get("seconds")) for name, e in entries.items()}
-                for space, entries in spaces.items()
-            }
-        )
+        like_for_like = {
+            space: {name: SpaceScore(Stats(**e["stability"]), e.get("seconds")) for name, e in entries.items()}
+            for space, entries in (data.get("like_for_like") or {}).items()
+        }
         collapse = data.get("concept_collapse")
         return cls(
             ckpt_path=data["ckpt_path"],
@@ -162,7 +157,7 @@ class Evaluation:
             num_examples=data["num_examples"],
             stability=StabilitySettings(**data["stability"]),
             methods=methods,
-            like_for_like=like_for_like,
+            like_for_like=like_for_like or None,
             concepts=ConceptQuality.from_dict(data["concepts"]) if data.get("concepts") else None,
             concept_collapse=CollapseReport(collapse["dead"], [tuple(d) for d in collapse["duplicates"]])
             if collapse is not None

@@ -95,10 +95,7 @@ class Explanation:
 
     def cpu(self) -> Explanation:
         """The same explanation with every tensor on the CPU."""
-        moved = {
-            f.name: getattr(self, f.name).cpu() for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)
-        }
-        return replace(self, **moved)
+        return replace(self, **{k: v.cpu() for k, v in vars(self).items() if isinstance(v, torch.Tensor)})
 
     def __getitem__(self, index: int | slice | torch.Tensor) -> Explanation:
         """The explanation of some examples (an int keeps a batch of one)."""

@@ -42,10 +42,11 @@ class ConceptAlignment:
         return float(self.matched_auc.mean())
 
 
-def _inputs(learned: Array, true: Array) -> tuple[np.ndarray, np.ndarray]:
-    h, c = as_matrix(learned, "learned concepts"), as_matrix(true, "true concepts")
+def _inputs(learned: Array, other: Array, name: str = "true concepts") -> tuple[np.ndarray, np.ndarray]:
+    """Learned concepts (N, K) and ``name`` (N, M) as matrices of the same inputs, or ``ValueError``."""
+    h, c = as_matrix(learned, "learned concepts"), as_matrix(other, name)
     if len(h) != len(c):
-        raise ValueError(f"learned concepts have {len(h)} rows but true concepts {len(c)}; pass the same inputs")
+        raise ValueError(f"learned concepts have {len(h)} rows but {name} {len(c)}; pass the same inputs")
     return h, c
 
 
@@ -180,9 +181,7 @@ def dci(
     averages ``1 − H_K(R_·f / Σ_i R_if)`` over factors, weighted by ``Σ_i R_if / Σ R`` (entropies in
     log base F and K); informativeness is the held-out R² (accuracy for two-valued factors), averaged.
     """
-    h, z = as_matrix(learned, "learned concepts"), as_matrix(factors, "factors")
-    if len(h) != len(z):
-        raise ValueError(f"learned concepts have {len(h)} rows but factors {len(z)}; pass the same inputs")
+    h, z = _inputs(learned, factors, "factors")
     k, f = h.shape[1], z.shape[1]
     if k < 2 or f < 2:
         raise ValueError(f"DCI needs at least 2 learned concepts and 2 factors, got K={k}, F={f}")
@@ -242,10 +241,8 @@ def concept_completeness(
     for binary tasks). Undefined (``ValueError``) for a model less than ``min_margin`` above chance, where
     the ratio only amplifies noise.
     """
-    h = as_matrix(learned, "learned concepts")
-    y = as_matrix(labels, "labels")[:, 0].astype(np.int64)
-    if len(h) != len(y):
-        raise ValueError(f"learned concepts have {len(h)} rows but labels {len(y)}; pass the same inputs")
+    h, y = _inputs(learned, labels, "labels")
+    y = y[:, 0].astype(np.int64)
     train, test = split_indices(len(h), test_fraction, seed)
     x_train, x_test = standardize(h[train], h[test])
     classes = int(y.max()) + 1

@@ -38,24 +38,14 @@ def _non_negative(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
 
 
+SIZES = ("num_concepts", "num_classes", "in_features", "in_channels", "image_size", "kernel_size", "batch_size")
+WEIGHTS = ("robustness_weight", "reconstruction_weight", "sparsity_weight", "concept_weight", "beta")
+PROBABILITIES = ("concept_fraction", "intervention_probability", "dependency")
 RULES: dict[str, Rule] = {
-    "num_concepts": (_positive_int, "an integer >= 1"),
-    "num_classes": (_positive_int, "an integer >= 1"),
-    "in_features": (_positive_int, "an integer >= 1"),
-    "in_channels": (_positive_int, "an integer >= 1"),
-    "image_size": (_positive_int, "an integer >= 1"),
-    "kernel_size": (_positive_int, "an integer >= 1"),
-    "batch_size": (_positive_int, "an integer >= 1"),
+    **{key: (_positive_int, "an integer >= 1") for key in (*SIZES, "num_projections", "robustness_every_n_steps")},
+    **{key: (_non_negative, "a number >= 0") for key in WEIGHTS},
+    **{key: (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]") for key in PROBABILITIES},
     "num_samples": (lambda v: _positive_int(v) and v >= 2, "an integer >= 2"),
-    "num_projections": (_positive_int, "an integer >= 1"),
-    "robustness_weight": (_non_negative, "a number >= 0"),
-    "reconstruction_weight": (_non_negative, "a number >= 0"),
-    "sparsity_weight": (_non_negative, "a number >= 0"),
-    "concept_weight": (_non_negative, "a number >= 0"),
-    "beta": (_non_negative, "a number >= 0"),
-    "concept_fraction": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
-    "intervention_probability": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
-    "dependency": (lambda v: _non_negative(v) and v <= 1, "a number in [0, 1]"),
     "activation": (lambda v: v in CONCEPT_ACTIVATIONS, f"one of {list(CONCEPT_ACTIVATIONS)}"),
     "lr": (lambda v: _non_negative(v) and v > 0, "a number > 0"),
     "dropout": (lambda v: _non_negative(v) and v < 1, "a number in [0, 1)"),
@@ -64,7 +54,6 @@ RULES: dict[str, Rule] = {
     "robustness_penalty": (lambda v: v in PENALTIES, f"one of {list(PENALTIES)}"),
     "robustness_space": (lambda v: v in SPACES, f"one of {list(SPACES)}"),
     "robustness_eval_examples": (lambda v: v is None or _positive_int(v), "an integer >= 1, or null for every example"),
-    "robustness_every_n_steps": (_positive_int, "an integer >= 1"),
     "output_activation": (lambda v: v in OUTPUT_ACTIVATIONS, f"one of {list(OUTPUT_ACTIVATIONS)}"),
     "task": (lambda v: v in TASKS, f"one of {list(TASKS)}"),
     "max_epochs": (lambda v: v is None or (isinstance(v, int) and v >= -1), "an integer >= -1 (-1: no limit)"),
@@ -73,6 +62,7 @@ RULES: dict[str, Rule] = {
         "'auto', -1 or >= 1",
     ),
 }
+"""Per config key wherever it appears: the check its value must pass and what is allowed, for the message."""
 
 
 DATA_KEYS = ("num_concepts", "num_classes", "in_features", "in_channels", "image_size", "task")
