@@ -173,12 +173,6 @@ def displayable(image: torch.Tensor, value_range: tuple[float, float] | None = N
     return image.permute(1, 2, 0).numpy() if image.shape[0] == 3 else image.mean(0).numpy()
 
 
-def _show_image(ax: plt.Axes, image: torch.Tensor, value_range: tuple[float, float] | None = None) -> None:
-    """One image (C, H, W) without axes, scaled to ``value_range`` (default its own range)."""
-    ax.imshow(displayable(image, value_range), cmap="gray", vmin=0, vmax=1)
-    ax.axis("off")
-
-
 def plot_prototypes(prototypes: Prototypes, concepts: Sequence[int] | None = None) -> plt.Figure:
     """One row per concept: top examples by activation, by contrast, the decoder traversal and the
     feature visualization, side by side (image data only)."""
@@ -196,9 +190,10 @@ def plot_prototypes(prototypes: Prototypes, concepts: Sequence[int] | None = Non
             cell = grid[r, b].subgridspec(1, images.shape[1], wspace=0.03)
             for i in range(images.shape[1]):
                 ax = fig.add_subplot(cell[0, i])
-                shared = images is prototypes.traversals
                 row = images[concept]
-                _show_image(ax, row[i], (float(row.min()), float(row.max())) if shared else None)
+                scale = (float(row.min()), float(row.max())) if images is prototypes.traversals else None
+                ax.imshow(displayable(row[i], scale), cmap="gray", vmin=0, vmax=1)
+                ax.axis("off")
                 if r == 0 and i == 0:
                     ax.set_title(title, fontsize=8, loc="left")
                 if b == 0 and i == 0:

@@ -40,24 +40,20 @@ def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | tor
     with eval_mode(senn):
         out = senn(x)
         b, k = out.concepts.shape
-        columns, values = [], []
-        for index, value in concepts.items():
+        values = {i: torch.as_tensor(v, dtype=out.concepts.dtype, device=x.device) for i, v in concepts.items()}
+        for index, value in values.items():
             if not 0 <= index < k:
                 raise ValueError(f"intervene: concept {index} does not exist; the model has concepts 0 … {k - 1}")
-            value = torch.as_tensor(value, dtype=out.concepts.dtype, device=x.device)
             if value.dim() > 1 or (value.dim() == 1 and len(value) != b):
                 raise ValueError(
                     f"intervene: the value of concept {index} must be a number or one per input ({b},), "
                     f"got shape {tuple(value.shape)}"
                 )
-            columns.append(index)
-            values.append(value.expand(b))
-        if not columns:
+        if not values:
             return out
-        values_t = torch.stack(values, dim=1)  # (B, M)
-        h = replace_concepts(
-            out.concepts, torch.tensor(columns, device=x.device), values_t, torch.ones_like(values_t, dtype=torch.bool)
-        )
+        new = torch.stack([v.expand(b) for v in values.values()], dim=1)  # (B, M)
+        columns = torch.tensor(list(values), device=x.device)
+        h = replace_concepts(out.concepts, columns, new, torch.ones_like(new, dtype=torch.bool))
         has_decoder = getattr(senn.conceptizer, "decoder", None) is not None
         reconstruction = senn.conceptizer.decode(h) if has_decoder and hasattr(senn.conceptizer, "decode") else None
         return SENNOutput(senn.aggregator(h, out.relevances), h, out.relevances, reconstruction)
