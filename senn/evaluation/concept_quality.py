@@ -21,8 +21,7 @@ from senn.metrics import (
     niche_impurity,
     oracle_impurity,
 )
-from senn.models.conceptizers import concepts_are_probabilities
-from senn.models.utils import concepts_supervised, eval_mode, model_device
+from senn.models.utils import eval_mode, model_device
 from senn.tasks import predict
 from senn.training import SENNModule
 
@@ -116,9 +115,7 @@ def concept_quality(
     m = true.shape[1]
     alignment = concept_alignment(h, true, seed=seed)
     train_h, _ = _outputs(senn, datamodule.splits["train"][0])
-    supervised, probabilities = concepts_supervised(module), concepts_are_probabilities(senn.conceptizer)
-    matching, values = intervention_plan(train_h, datamodule.concepts["train"], alignment.matching, supervised,
-                                         probabilities)  # fmt: skip
+    matching, values = intervention_plan(module, train_h, datamodule.concepts["train"], alignment.matching)
     predicted = predict(logits, senn.task)
     accuracy = float((predicted == y.long()).float().mean())
     factors = datamodule.factors.get(split)

@@ -21,8 +21,7 @@ from senn.explain.plots import displayable
 from senn.explain.prototypes import concept_activations, decoder_traversal, feature_visualization, top_examples
 from senn.metrics import concept_alignment, intervention_plan
 from senn.models import SENN
-from senn.models.conceptizers import concepts_are_probabilities
-from senn.models.utils import as_senn, concepts_supervised
+from senn.models.utils import as_senn
 
 DIGITS = 7
 """Significant digits of the embedded numbers: the page's logits match the model's to about 1e-6 relative."""
@@ -102,9 +101,7 @@ def _ground_truth(module: Any, datamodule: SplitDataModule, split: str, seed: in
     true = datamodule.concepts[split]
     alignment = concept_alignment(concept_activations(senn, datamodule.splits[split][0]).cpu(), true, seed=seed)
     train_h = concept_activations(senn, datamodule.splits["train"][0]).cpu()
-    supervised, probabilities = concepts_supervised(module), concepts_are_probabilities(senn.conceptizer)
-    columns, values = intervention_plan(train_h, datamodule.concepts["train"], alignment.matching, supervised,
-                                        probabilities)  # fmt: skip
+    columns, values = intervention_plan(module, train_h, datamodule.concepts["train"], alignment.matching)
     names = list(datamodule.concept_names or [f"true concept {j + 1}" for j in range(true.shape[1])])
     return {"names": names, "auc": _round(alignment.auc), "columns": columns.tolist(), "values": _round(values)}
 

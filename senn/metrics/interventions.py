@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from senn.metrics.probes import Array, as_matrix, check_binary
+from senn.models.conceptizers import concepts_are_probabilities
 from senn.models.intervene import replace_concepts
-from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
+from senn.models.utils import as_senn, check_inputs, concepts_supervised, eval_mode, model_device
 from senn.tasks import predict
 
 
@@ -36,19 +37,20 @@ def intervention_values(learned: Array, true: Array, matching: Array) -> torch.T
     return torch.as_tensor(values)
 
 
-def intervention_plan(learned: torch.Tensor, true: torch.Tensor, matching: Array, supervised: bool,
-                      probabilities: bool) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """Which learned concept stands for each true one (M,), and its values (M, 2) for the states 0 and 1.
+def intervention_plan(
+    model: nn.Module, learned: torch.Tensor, true: torch.Tensor, matching: Array
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which learned concept of ``model`` stands for each true one (M,), and its values (M, 2) for the states 0, 1.
 
-    Supervised concepts stand for their own annotations (true concept j is learned concept j) and, through
-    a sigmoid, take the annotations themselves; unsupervised ones stand where ``matching`` (e.g.
-    :func:`~senn.metrics.concept_alignment`'s) puts them and take :func:`intervention_values` read off
-    ``learned`` (N, K) and ``true`` (N, M), the training split's concepts and annotations (rows with a
-    missing annotation skipped).
+    Supervised concepts (:func:`~senn.models.utils.concepts_supervised`) stand for their own annotations (true
+    concept j is learned concept j) and, through a sigmoid, take the annotations themselves; unsupervised ones
+    stand where ``matching`` (e.g. :func:`~senn.metrics.concept_alignment`'s) puts them and take
+    :func:`intervention_values` read off ``learned`` (N, K) and ``true`` (N, M), the training split's concepts
+    and annotations (rows with a missing annotation skipped).
     """
-    m = true.shape[1]
+    m, supervised = true.shape[1], concepts_supervised(model)
     columns = torch.arange(m) if supervised else torch.as_tensor(np.asarray(matching))
-    if supervised and probabilities:
+    if supervised and concepts_are_probabilities(as_senn(model).conceptizer):
         return columns, torch.tensor([[0.0, 1.0]] * m)
     known = ~torch.isnan(true).any(1)
     return columns, intervention_values(learned[known], true[known], columns)

@@ -127,7 +127,7 @@ def test_set_all_true_concepts_sets_them_as_the_concept_section_does(shapes_chec
     x, true = data.take("test", ids)[0], data.concepts["test"][ids]
     # the concept section's plan for supervised sigmoid concepts: concept j is true concept j, set to its annotation
     assert concepts_supervised(module) and concepts_are_probabilities(module.model.conceptizer)
-    columns, values = intervention_plan(torch.zeros(1, 6), torch.zeros(1, 5), [0] * 5, True, True)
+    columns, values = intervention_plan(module, torch.zeros(1, 6), torch.zeros(1, 5), [0] * 5)
     assert content["truth"]["columns"] == columns.tolist() and content["truth"]["values"] == values.tolist()
     for i in (0, 5, 11):
         page.click(f"#gallery .card[data-index='{i}']")
