@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -176,11 +177,6 @@ def _scale(ax: plt.Axes, axis: str, values: Sequence[float]) -> None:
     target.set_major_formatter(ScalarFormatter(useOffset=False))
 
 
-def _no_nan(value: float) -> float:
-    """An error bar of 0 where there is no spread (one run)."""
-    return 0.0 if math.isnan(value) else value
-
-
 def _min_span(ax: plt.Axes, values: Sequence[float], span: float) -> None:
     """Show at least ``span`` on the y axis around ``values`` (plus a margin), so that a tiny difference does
     not fill the plot and no point sits on the frame."""
@@ -234,7 +230,7 @@ def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
     fig, left = plt.subplots(figsize=(5.5, 3.6))
     x = [e[LAMBDA] for e in points]
     accuracy = [e["test/acc"] for e in points]
-    bars = [_no_nan(e["test/acc std"]) for e in points]
+    bars = np.nan_to_num([e["test/acc std"] for e in points]).tolist()  # one run: no spread, no bar
     left.errorbar(x, accuracy, bars, color="C0", marker="o")
     _scale(left, "x", x)
     ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
@@ -243,7 +239,7 @@ def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
     left.set_ylabel("test accuracy", color="C0")
     right = left.twinx()
     values = [e[stability] for e in points]
-    right.errorbar(x, values, [_no_nan(e[f"{stability} std"]) for e in points], color="C3", marker="s")
+    right.errorbar(x, values, np.nan_to_num([e[f"{stability} std"] for e in points]), color="C3", marker="s")
     _scale(right, "y", values)
     right.set_ylabel(f"{stability} (lower is stabler)", color="C3")
     fig.tight_layout()

@@ -104,18 +104,16 @@ def _wandb_folders(loggers: list[Any]) -> list[Path]:
     return [Path(logger.experiment.dir) for logger in loggers if type(logger).__name__ == "WandbLogger"]
 
 
-class _NoTips(logging.Filter):
-    """Drops Lightning's advertising "💡 Tip: …" lines (cloud loggers and uploads)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("💡 Tip")
+def _no_tip(record: logging.LogRecord) -> bool:
+    """False for Lightning's advertising "💡 Tip: …" lines (cloud loggers and uploads)."""
+    return not str(record.msg).startswith("💡 Tip")
 
 
 def quiet_lightning_tips() -> None:
     """Silence Lightning's tips on every run (once per process; its other messages stay)."""
     lightning_log = logging.getLogger("pytorch_lightning.utilities.rank_zero")
-    if not any(isinstance(f, _NoTips) for f in lightning_log.filters):
-        lightning_log.addFilter(_NoTips())
+    if _no_tip not in lightning_log.filters:
+        lightning_log.addFilter(_no_tip)
 
 
 def _finish_wandb(loggers: list[Any], exit_code: int) -> None:
