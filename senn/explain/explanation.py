@@ -152,13 +152,7 @@ class Explanation:
         and the ``top`` concepts by |contribution|."""
         blocks = []
         for i, r in enumerate(self.to_records()):
-            label = labels[i] if labels is not None else f"example {i}"
-            if not tasks.is_classification(self.task):
-                head = f"{label}: output {r['prediction']:.4g}"
-            else:
-                head = f"{label}: predicted {r['prediction']} (p = {r['prediction_probability']:.3f})"
-                if r["explained"] != r["prediction"]:  # binary: the positive class's score explains a negative
-                    head += f"; explaining {r['explained']} (p = {r['explained_probability']:.3f})"
+            head = f"{labels[i] if labels is not None else f'example {i}'}: {self.headline(r)}"
             if "input" in r:
                 items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["input"].items()]
                 head += "\n  input: " + ", ".join(items[:12]) + (f", … ({len(items) - 12} more)" * (len(items) > 12))
@@ -176,6 +170,16 @@ class Explanation:
             lines.append(f"  {score} {r['explained_logit']:.4g}" + " = the sum of the contributions" * summed)
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
+
+    def headline(self, record: dict[str, Any]) -> str:
+        """One example's :meth:`to_records` record in a line: ``predicted A (p = …)``, and the explained class
+        with its own probability where it differs (binary: the positive class's score explains a negative)."""
+        if not tasks.is_classification(self.task):
+            return f"output {record['prediction']:.4g}"
+        head = f"predicted {record['prediction']} (p = {record['prediction_probability']:.3f})"
+        if record["explained"] != record["prediction"]:
+            head += f"; explaining {record['explained']} (p = {record['explained_probability']:.3f})"
+        return head
 
     def __str__(self) -> str:
         return self.to_text()

@@ -13,7 +13,6 @@ from matplotlib.image import AxesImage
 
 from senn.explain.explanation import Explanation
 from senn.explain.prototypes import Prototypes
-from senn.tasks import is_classification
 
 POSITIVE, NEGATIVE = "#2c7bb6", "#d7191c"
 
@@ -94,7 +93,7 @@ def plot_explanation(
     plot_relevance_bars(axes[2], e.target_contributions[0].cpu().numpy(), names, "contribution θ·h", "θ·h")
     if images is not None:
         _show_thumbnails(axes[3], images, axes[2])
-    fig.suptitle(_headline(e, record))
+    fig.suptitle(e.headline(record))
     fig.tight_layout()
     return fig
 
@@ -119,17 +118,6 @@ def _one_input(x: torch.Tensor, explanation: Explanation, index: int) -> torch.T
     if not single and len(x) == len(explanation):
         return x[index]
     raise ValueError(f"x holds {len(x)} inputs but the explanation {len(explanation)}: pass the explained batch")
-
-
-def _headline(e: Explanation, record: dict) -> str:
-    """``predicted A (p = …)``, and the explained class with its own probability where it differs (binary:
-    the positive class, whose score the single output is, explains a negative prediction)."""
-    if not is_classification(e.task):
-        return f"output {record['prediction']:.4g}"
-    text = f"predicted {record['prediction']} (p = {record['prediction_probability']:.3f})"
-    if record["explained"] != record["prediction"]:
-        text += f"; explained: {record['explained']} (p = {record['explained_probability']:.3f})"
-    return text
 
 
 def plot_input_relevance(
