@@ -81,11 +81,10 @@ class ImageFolderDataModule(ImageFilesDataModule):
         small = [f"{c!r} ({n} images)" for c, n in zip(self.classes, counts, strict=True) if n < 3]
         if small and "split" not in rows:
             problems.append(f"classes too small for a train / val / test split (3 images each at least): {small}")
-        if "split" in rows:
-            parts = column_splits(rows.split, "split", problems)
+        parts = column_splits(rows.split, "split", problems) if "split" in rows else None
         if problems:
             raise DataError(str(self.source), problems)
-        if "split" not in rows:
+        if parts is None:
             parts = stratified_split(labels, len(rows), self.val_fraction, self.test_fraction, self.seed)
         paths = rows.path.tolist()
         self.files = {name: ([paths[i] for i in index], labels[index].tolist()) for name, index in parts.items()}
