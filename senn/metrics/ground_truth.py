@@ -162,11 +162,14 @@ class DCIScores:
     """(K, F) importance of learned concept i for factor f."""
 
 
-def _entropy(p: np.ndarray, base: int) -> np.ndarray:
-    """Entropy of each row of ``p`` (rows sum to 1) with log base ``base``."""
+def _weighted_purity(importance: np.ndarray, base: int) -> float:
+    """``Σ_i (1 − H_base(R_i / Σ R_i)) · Σ R_i / Σ R`` over the rows i of an importance matrix R (0 when R is 0)."""
+    weight = importance.sum(1)
+    rows = weight > 0
+    p = importance[rows] / weight[rows, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log(p), 0.0)
-    return terms.sum(1) / np.log(base)
+        entropy = np.where(p > 0, -p * np.log(p), 0.0).sum(1) / np.log(base)
+    return float(((1 - entropy) * weight[rows]).sum() / weight.sum()) if weight.sum() > 0 else 0.0
 
 
 def dci(
@@ -207,21 +210,8 @@ def dci(
         else:
             residual = ((prediction - target[test]) ** 2).sum()
             informativeness.append(float(1 - residual / ((target[test] - target[test].mean()) ** 2).sum()))
-    total = importance.sum()
-    if total <= 0:
-        return DCIScores(0.0, 0.0, float(np.mean(informativeness)), torch.as_tensor(importance))
-    per_concept = importance.sum(1)
-    rows = per_concept > 0
-    disentanglement = 1 - _entropy(importance[rows] / per_concept[rows, None], f)
-    per_factor = importance.sum(0)
-    cols = per_factor > 0
-    completeness = 1 - _entropy((importance[:, cols] / per_factor[None, cols]).T, k)
-    return DCIScores(
-        float((disentanglement * per_concept[rows] / total).sum()),
-        float((completeness * per_factor[cols] / total).sum()),
-        float(np.mean(informativeness)),
-        torch.as_tensor(importance),
-    )
+    scores = [_weighted_purity(importance, f), _weighted_purity(importance.T, k)]  # D over concepts, C over factors
+    return DCIScores(*scores, float(np.mean(informativeness)), torch.as_tensor(importance))
 
 
 def concept_completeness(
