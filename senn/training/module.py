@@ -150,6 +150,9 @@ class SENNModule(SupervisedModule):
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0) -> torch.Tensor:
         """Forward pass, every loss term, metrics and logging for one batch of ``stage``."""
+        if not torch.is_grad_enabled():  # val / test: the robustness term needs input gradients
+            with torch.inference_mode(False), torch.enable_grad():
+                return self._step(tuple(t.clone() for t in batch), stage, batch_idx)  # not inference tensors
         x, y, *annotations = batch
         hp = self.hparams
         conceptizer = self.model.conceptizer
@@ -228,16 +231,6 @@ class SENNModule(SupervisedModule):
             ).mean()
         estimator = self.hparams.robustness_estimator if stage == "train" else self.eval_estimator
         return robustness_loss(self.model, x, estimator, output=out, num_projections=self.hparams.num_projections)
-
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        """Validation metrics, the robustness term included (it needs input gradients)."""
-        with torch.inference_mode(False), torch.enable_grad():
-            self._step(tuple(t.clone() for t in batch), "val", batch_idx)
-
-    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        """Test metrics, the robustness term included."""
-        with torch.inference_mode(False), torch.enable_grad():
-            self._step(tuple(t.clone() for t in batch), "test", batch_idx)
 
     def backward(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> None:
         """Backpropagate into the parameters only: the input gradient is never used, so skip it."""
