@@ -172,16 +172,14 @@ def evaluate(cfg: DictConfig) -> Evaluation:
     size = datamodule.split_size(cfg.split)
     order = torch.randperm(size, generator=torch.Generator().manual_seed(cfg.seed))[: min(cfg.num_examples, size)]
     x, y = datamodule.take(cfg.split, order)  # only the evaluated examples are read
-    s, senn = StabilitySettings(**cfg.stability), module.model
-    runs = {SENN_NAME: senn_run(senn, x.to(device), removal_baseline(senn, datamodule), s, cfg.seed).cpu()}
+    s, senn, on_device = StabilitySettings(**cfg.stability), module.model, x.to(device)
+    runs = {SENN_NAME: senn_run(senn, on_device, removal_baseline(senn, datamodule), s, cfg.seed).cpu()}
     if baseline is not None:
-        posthoc = posthoc_runs(
-            baseline.model, x.to(device), cfg.methods, s, cfg.faithfulness.feature_baseline, cfg.seed
-        )
+        posthoc = posthoc_runs(baseline.model, on_device, cfg.methods, s, cfg.faithfulness.feature_baseline, cfg.seed)
         runs.update({name: run.cpu() for name, run in posthoc.items()})
     spaces, quality, prototypes, c, p = None, None, None, cfg.get("like_for_like"), cfg.prototypes
     if c:  # stability within one space, on the same SENN
-        spaces = like_for_like(senn, x.to(device), runs[SENN_NAME], c.concept_methods, c.input_methods, s, cfg.seed)
+        spaces = like_for_like(senn, on_device, runs[SENN_NAME], c.concept_methods, c.input_methods, s, cfg.seed)
     if cfg.split in datamodule.concepts:  # data with annotated concepts: the concept section, on the whole split
         quality = concept_quality(module, datamodule, cfg.split, seed=cfg.seed)
     if p.num_examples > 0 and x.dim() == 4:  # prototype pool: the first images of the evaluated split
