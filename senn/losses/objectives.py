@@ -7,8 +7,17 @@ import torch.nn.functional as F
 
 from senn import tasks
 
-classification_loss = tasks.loss
-"""The prediction loss L_y, :func:`senn.tasks.loss`: cross-entropy, binary cross-entropy on one logit, or MSE."""
+
+def classification_loss(logits: torch.Tensor, targets: torch.Tensor, task: str = "multiclass") -> torch.Tensor:
+    """The prediction loss L_y: cross-entropy (multiclass), binary cross-entropy on one logit, or MSE.
+
+    Args:
+        logits: (B, C) model outputs.
+        targets: class indices (B,) for ``multiclass``; 0/1 labels (B,) or (B, 1) for ``binary``;
+            values (B,) or (B, C) for ``regression``.
+        task: ``"multiclass"``, ``"binary"`` or ``"regression"``.
+    """
+    return tasks.loss(logits, targets, task)
 
 
 def reconstruction_loss(reconstruction: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
