@@ -34,9 +34,8 @@ RANGE_SAMPLE = 2000
 def png(image: torch.Tensor, scale: tuple[float, float] | None = None) -> str:
     """An image (C, H, W) as a PNG data URI, as the figures show it (:func:`~senn.explain.plots.displayable`)."""
     buffer = io.BytesIO()
-    Image.fromarray((displayable(image, scale) * 255).round().astype(np.uint8)).save(
-        buffer, format="PNG", optimize=True
-    )
+    pixels = (displayable(image, scale) * 255).round().astype(np.uint8)
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
