@@ -75,15 +75,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Sup
 
 def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
     """A short account of missing, unexpected and differently shaped weights."""
-    shapes = [
-        f"{k} {tuple(found[k].shape)} vs {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in found and found[k].shape != v.shape
-    ]
     groups = {
         "missing": sorted(set(expected) - set(found)),
         "unexpected": sorted(set(found) - set(expected)),
-        "shape": shapes,
+        "shape": [
+            f"{name} {tuple(found[name].shape)} vs {tuple(value.shape)}"
+            for name, value in expected.items()
+            if name in found and found[name].shape != value.shape
+        ],
     }
     return "; ".join(
         f"{label}: {', '.join(items[:3])}{' ...' * (len(items) > 3)}" for label, items in groups.items() if items

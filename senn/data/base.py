@@ -37,19 +37,20 @@ def default_data_dir() -> Path:
 
 def require_files(
     name: str,
-    folder: Path,
+    data_dir: Path,
+    folder: str | Path,
     files: Sequence[str],
     how: str,
     download: Callable[[], object] | None = None,
     md5: Mapping[str, str] | None = None,
-    data_dir: Path | None = None,
 ) -> None:
-    """Make sure ``folder`` holds ``files``, or raise :class:`DataNotFoundError` saying which are missing, where
-    and ``how`` to provide them (``data_dir``: the data location the message names, default ``folder``'s parent).
+    """Make sure ``data_dir / folder`` holds ``files``, or raise :class:`DataNotFoundError` saying which are
+    missing, where, ``how`` to provide them and how to point senn at ``data_dir``, the data location.
 
     When some are missing, ``download`` is called first; its failure is a one-line warning (torchvision's
     multi-line error folded into it), not an error. With ``md5``, each named file's checksum is checked.
     """
+    folder = data_dir / folder
     if download is not None and not all((folder / f).exists() for f in files):
         try:
             download()
@@ -62,7 +63,7 @@ def require_files(
     if missing:
         raise DataNotFoundError(
             f"{name} data not found: expected {', '.join(map(str, missing))}. {how} Set the location with "
-            f"data.data_dir=... or the SENN_DATA_DIR environment variable (now looking in {data_dir or folder.parent})."
+            f"data.data_dir=... or the SENN_DATA_DIR environment variable (now looking in {data_dir})."
         )
     from torchvision.datasets.utils import calculate_md5
 

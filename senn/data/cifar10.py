@@ -82,7 +82,8 @@ class CIFAR10DataModule(InMemoryDataModule):
         folder = self.data_dir / FOLDER
         how = "They are the python version's batches; torchvision downloads them when data.download=true."
         fetch = (lambda: CIFAR10(str(self.data_dir), download=True)) if self.download else None
-        require_files("CIFAR-10", folder, BATCH_NAMES, how, fetch, batch_md5() if self.verify_checksums else None)
+        md5 = batch_md5() if self.verify_checksums else None
+        require_files("CIFAR-10", self.data_dir, FOLDER, BATCH_NAMES, how, fetch, md5)
         train = [read_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
         return {
             "train": self._normalize(np.concatenate([b[0] for b in train]), np.concatenate([b[1] for b in train])),

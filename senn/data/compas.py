@@ -120,7 +120,8 @@ class COMPASDataModule(TabularDataModule):
         """Preprocessed features (N, 11) and labels (N,), contradictory duplicates removed."""
         path = self.data_dir / FILE
         how = "It is ProPublica's compas-analysis CSV; it is downloaded when data.download=true."
-        require_files("COMPAS", path.parent, [path.name], how, (lambda: _download(path)) if self.download else None)
+        fetch = (lambda: _download(path)) if self.download else None
+        require_files("COMPAS", self.data_dir, FILE.parent, [FILE.name], how, fetch)
         try:
             frame = pd.read_csv(path)
             features, labels = preprocess(frame)

@@ -121,9 +121,9 @@ class CUBDataModule(ImageFilesDataModule):
             f"{self.data_dir} (tar -xzf {ARCHIVE}), or set data.download=true where there is internet."
         )
         fetch = lambda: download_and_extract_archive(URL, str(self.data_dir), filename=ARCHIVE, md5=ARCHIVE_MD5)  # noqa: E731
-        require_files("CUB-200-2011", root, METADATA, how, fetch if self.download else None)
+        require_files("CUB-200-2011", self.data_dir, FOLDER, METADATA, how, fetch if self.download else None)
         names = next((n for n in ATTRIBUTE_NAMES if (self.data_dir / n).exists()), ATTRIBUTE_NAMES[0])
-        require_files("CUB-200-2011", self.data_dir, [names], how)
+        require_files("CUB-200-2011", self.data_dir, ".", [names], how)
         return root, self.data_dir / names
 
     def _list(self) -> None:

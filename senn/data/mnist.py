@@ -43,7 +43,7 @@ class MNISTDataModule(InMemoryDataModule):
         how = "They are the unpacked files from the MNIST site; torchvision downloads them when data.download=true."
         fetch = (lambda: MNIST(str(self.data_dir), download=True)) if self.download else None
         md5 = RAW_MD5 if self.verify_checksums else None
-        require_files("MNIST", self.data_dir / "MNIST" / "raw", list(RAW_MD5), how, fetch, md5, self.data_dir)
+        require_files("MNIST", self.data_dir, "MNIST/raw", list(RAW_MD5), how, fetch, md5)
         return {split: self._read(MNIST, split == "train") for split in ("train", "test")}
 
     def _read(self, mnist: type, train: bool) -> Split:

@@ -24,13 +24,10 @@ def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
 class ChannelsLastSequential(nn.Sequential):
     """:class:`~torch.nn.Sequential` run in channels-last memory order, its 4-D weights and its input alike.
 
-    The CPU's convolutions are faster in that order, the decoder's transposed ones most. One MNIST epoch
-    (``experiments/benchmarks/default_run_overhead.py``, medians of 3, 2 cores): the plain CNN 21.2 -> 19.2 s,
-    the SENN without its regularizer 35.4 -> 30.3 s; with it on every step (a double backward, which does not
-    gain) 50.2 -> 50.6 s. The ``exact`` estimator's C double backward passes through θ are 13-21 % slower
-    (``robustness_throughput.py``, old and new tree interleaved). A channels-last input with default-order
-    weights is slower than either. Values, shapes and state-dict keys are unchanged, so checkpoints load as
-    before."""
+    The CPU's convolutions are faster in that order, the decoder's transposed ones most; the ``exact``
+    estimator's double backward passes through θ are slower (timings: the README's changelog and
+    ``experiments/results/README.md``). A channels-last input with default-order weights is slower than
+    either. Values, shapes and state-dict keys are unchanged, so checkpoints load as before."""
 
     def __init__(self, *layers: nn.Module) -> None:
         super().__init__(*layers)

@@ -78,6 +78,11 @@ def test_batches_carry_concepts_and_training_batches_are_augmented(cub_dir):
 def test_missing_data_says_where_to_put_it(tmp_path):
     with pytest.raises(DataNotFoundError, match=r"CUB_200_2011.tgz.*extract it in"):
         CUBDataModule(data_dir=str(tmp_path)).setup()
+    root = write_cub(tmp_path / "data", per_class=4)
+    (root / "attributes.txt").unlink()  # the attribute names beside the archive's folder, the one file missing
+    with pytest.raises(DataNotFoundError, match=r"expected .*attributes\.txt") as missing:
+        cub(root)
+    assert str(missing.value).endswith(f"(now looking in {root}).")  # the data location, not its parent
 
 
 def test_broken_archives_are_refused_with_the_problem_named(tmp_path):

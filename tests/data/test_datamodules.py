@@ -134,6 +134,7 @@ def test_mnist_missing_files_are_listed(tmp_path):
     with pytest.raises(DataNotFoundError, match="train-images-idx3-ubyte") as info:
         MNISTDataModule(data_dir=str(tmp_path), download=False).setup()
     assert str(tmp_path / "MNIST" / "raw") in str(info.value)
+    assert str(info.value).endswith(f"(now looking in {tmp_path}).")
 
 
 def test_mnist_real_files(real_data_dir):
