@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from senn.tasks import classification_task, num_outputs
 
@@ -75,24 +75,12 @@ def require_files(
             )
 
 
-class TensorBatchDataset(Dataset):
-    """Tensors indexed along their first dimension; a whole batch of indices is fetched in one slice."""
-
-    def __init__(self, *tensors: torch.Tensor) -> None:
-        if len({len(t) for t in tensors}) != 1:
-            raise ValueError(f"all tensors need the same length, got {[len(t) for t in tensors]}")
-        self.tensors = tensors
-
-    def __len__(self) -> int:
-        return len(self.tensors[0])
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
-        return tuple(t[index] for t in self.tensors)
+class TensorBatchDataset(TensorDataset):
+    """torch's :class:`~torch.utils.data.TensorDataset`, fetched a whole batch at a time (one gather per tensor)."""
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
-        """Called by the DataLoader with a batch of indices: one gather per tensor."""
-        index = torch.as_tensor(indices)
-        return tuple(t[index] for t in self.tensors)
+        """Called by the DataLoader with a batch of indices."""
+        return self[torch.as_tensor(indices)]
 
 
 SEED_STRIDE = 100_003

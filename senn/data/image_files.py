@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from senn.data.base import ClassesFromData, SplitDataModule
 from senn.tasks import label_dtype
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 STATISTICS_SAMPLE = 2000
 """Training images the normalization statistics are computed from (a seeded sample)."""
 CROP_MARGIN = 8 / 7

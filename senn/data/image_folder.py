@@ -9,9 +9,7 @@ import pandas as pd
 
 from senn.data.base import DataError, check_fractions
 from senn.data.csv import column_splits, read_table, stratified_split
-from senn.data.image_files import ImageFilesDataModule, readable
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+from senn.data.image_files import IMAGE_SUFFIXES, ImageFilesDataModule, readable
 
 
 class ImageFolderDataModule(ImageFilesDataModule):

@@ -12,11 +12,10 @@ import torch
 from hydra.utils import get_class, instantiate
 
 from senn.data.base import SplitDataModule
-from senn.data.image_files import read_image
+from senn.data.image_files import IMAGE_SUFFIXES, read_image
 from senn.data.preprocessing import TablePreprocessor
 
 TABLES = (".csv", ".parquet", ".pq")
-IMAGES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 class InputError(ValueError):
@@ -62,8 +61,8 @@ def parse_input(spec: Any) -> tuple[str, Any]:
             raise InputError(f"no files match {item!r}")
         paths += matched
     for path in paths:
-        if Path(path).suffix.lower() not in IMAGES:
-            raise InputError(f"{path}: not an image ({', '.join(IMAGES)}) or table ({', '.join(TABLES)}) file, "
+        if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+            raise InputError(f"{path}: not an image ({', '.join(IMAGE_SUFFIXES)}) or table ({', '.join(TABLES)}) file, "
                              "nor a test-split index")  # fmt: skip
         if not Path(path).is_file():
             raise InputError(f"{path}: no such file")
