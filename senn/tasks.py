@@ -138,11 +138,20 @@ def class_relevances(relevances: torch.Tensor, classes: torch.Tensor, task: str)
 
 
 def class_probability(logits: torch.Tensor, classes: torch.Tensor, task: str) -> torch.Tensor:
-    """p(class | x) for logits (..., C) and classes (...): softmax, or the sigmoid of the one binary logit."""
+    """p(class | x) for logits (..., C) and classes (...): softmax, or the sigmoid of the one binary logit; for
+    regression the explained (first) output itself, whatever the predicted values ``classes`` are."""
     if task == "binary":
         p1 = torch.sigmoid(logits[..., 0])
         return torch.where(classes.bool(), p1, 1 - p1)
+    if task == "regression":
+        return logits[..., 0]
     return logits.softmax(-1).gather(-1, classes.unsqueeze(-1))[..., 0]
+
+
+def class_logit(logits: torch.Tensor, classes: torch.Tensor, task: str) -> torch.Tensor:
+    """(B,) the logit of class ``classes[b]`` from logits (B, C): binary's one logit negated towards class 0;
+    for regression the explained (first) output."""
+    return towards_classes(logits.gather(1, explained_output(classes, task).view(-1, 1))[:, 0], classes, task)
 
 
 def metric_name(task: str) -> str:

@@ -38,6 +38,14 @@ def test_class_probabilities_are_those_the_probabilities_give():
     p1 = torch.sigmoid(BINARY[:, 0])
     torch.testing.assert_close(tasks.class_probability(BINARY, torch.tensor([1, 0]), "binary"),
                                torch.stack([p1[0], 1 - p1[1]]))  # fmt: skip
+    predicted_values = torch.tensor([5.0, -1.5])  # regression: the explained (first) output, whatever was predicted
+    assert torch.equal(tasks.class_probability(LOGITS, predicted_values, "regression"), LOGITS[:, 0])
+
+
+def test_the_logit_of_a_class_by_task():
+    assert tasks.class_logit(LOGITS, torch.tensor([1, 2]), "multiclass").tolist() == [-1.0, 4.0]
+    torch.testing.assert_close(tasks.class_logit(BINARY, torch.tensor([1, 0]), "binary"), torch.tensor([0.7, 0.2]))
+    assert torch.equal(tasks.class_logit(LOGITS, torch.tensor([5.0, -1.5]), "regression"), LOGITS[:, 0])
 
 
 def test_outputs_labels_and_class_counts_by_task():

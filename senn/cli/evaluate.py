@@ -24,7 +24,7 @@ def closing_summary(evaluation: Evaluation, output_dir: str | Path) -> str:
              f"{e.num_examples} {e.split} inputs; medians (faithfulness: higher is better, stability: lower is "
              "better)"]  # fmt: skip
     for method, m in e.methods.items():
-        lines.append(f"  {method:>22}  accuracy {m.accuracy:.4f}  faithfulness {m.faithfulness.median:8.4f}  "
+        lines.append(f"  {method:>22}  {m.performance()}  faithfulness {m.faithfulness.median:8.4f}  "
                      f"stability {m.stability.median:10.4g}  ({m.seconds:.1f} s)")  # fmt: skip
     if e.concepts is not None:
         lines.append(f"concepts: mean matched AUC {e.concepts.alignment.mean_auc:.3f}, oracle impurity "

@@ -122,7 +122,7 @@ def posthoc_runs(
         start = time.perf_counter()
         attributions = explainer(x, classes)
         towards_target = towards_classes(attributions, target, net.task)  # binary: signed to the prediction
-        faithfulness = feature_faithfulness(net, x, towards_target, target, feature_baseline, group)
+        faithfulness = feature_faithfulness(net, x, towards_target, target, feature_baseline, group, task=net.task)
         runs[method] = MethodRun(
             prediction=target,
             faithfulness=faithfulness,
@@ -193,7 +193,7 @@ def evaluate(cfg: DictConfig) -> Evaluation:
         split=cfg.split,
         num_examples=len(order),
         stability=s,
-        methods={k: r.scores(y) for k, r in runs.items()},
+        methods={k: r.scores(y, senn.task) for k, r in runs.items()},
         like_for_like=spaces,
         concepts=quality,
         concept_collapse=prototypes.collapse if prototypes else None,

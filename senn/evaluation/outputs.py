@@ -55,10 +55,10 @@ def _write_per_example(path: Path, runs: dict[str, MethodRun], order: torch.Tens
         writer = csv.writer(f)
         writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
         for name, r in runs.items():
-            columns = zip(
-                order.tolist(), labels.tolist(), r.prediction.tolist(), r.faithfulness.tolist(), r.stability.tolist()
-            )
-            writer.writerows([int(i), int(y), name, int(p), f, s] for i, y, p, f, s in columns)
+            labels_as_predicted = labels.view(-1).to(r.prediction.dtype)  # class indices, or regression values
+            columns = zip(order.tolist(), labels_as_predicted.tolist(), r.prediction.tolist(), r.faithfulness.tolist(),
+                          r.stability.tolist())  # fmt: skip
+            writer.writerows([i, y, name, p, f, s] for i, y, p, f, s in columns)
 
 
 def _figures(

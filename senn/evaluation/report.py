@@ -25,13 +25,13 @@ pre.explanation { background: #f7f7f7; padding: 0.6em; font-size: 0.85em; overfl
 def metrics_table(evaluation: Evaluation) -> str:
     """The per-method table as HTML."""
     rows = [
-        "<tr><th>method</th><th>accuracy of the explained model</th><th>faithfulness ↑</th>"
+        "<tr><th>method</th><th>explained model</th><th>faithfulness ↑</th>"
         "<th>stability, input mode ↓</th><th>stability, concept mode ↓</th><th>stability, gradient ascent ↓</th>"
         "<th>seconds</th></tr>"
     ]
     for method, m in evaluation.methods.items():
         rows.append(
-            f"<tr><td>{html.escape(method)}</td><td>{m.accuracy:.3f}</td><td>{m.faithfulness}</td><td>{m.stability}</td>"
+            f"<tr><td>{html.escape(method)}</td><td>{m.performance()}</td><td>{m.faithfulness}</td><td>{m.stability}</td>"
             f"<td>{m.concept_stability or '–'}</td><td>{m.stability_gradient or '–'}</td><td>{m.seconds:.1f}</td></tr>"
         )
     return '<table id="metrics">' + "".join(rows) + "</table>"

@@ -13,6 +13,7 @@ import torch
 from senn.evaluation.concept_quality import ConceptQuality
 from senn.explain import Explanation
 from senn.explain.prototypes import CollapseReport
+from senn.tasks import is_classification
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class Stats:
 class MethodScores:
     """One explanation method's scores on the evaluated inputs."""
 
-    accuracy: float
-    """Of the model the method explains (the SENN, or the plain network for post-hoc methods)."""
+    accuracy: float | None
+    """Of the model the method explains (the SENN, or the plain network for post-hoc methods); None for
+    regression, which reports :attr:`mse`."""
     faithfulness: Stats
     stability: Stats
     seconds: float
@@ -53,6 +55,12 @@ class MethodScores:
     """The SENN's only: ‖θ(x) − θ(x′)‖ / ‖h(x) − h(x′)‖."""
     stability_gradient: Stats | None = None
     """The SENN's only: the same stability estimated by gradient ascent."""
+    mse: float | None = None
+    """Regression: the explained model's mean squared error."""
+
+    def performance(self) -> str:
+        """How well the explained model predicts: ``accuracy 0.9712`` or ``MSE 0.1234``."""
+        return f"accuracy {self.accuracy:.4f}" if self.accuracy is not None else f"MSE {self.mse:.4g}"
 
 
 @dataclass(frozen=True)
@@ -70,13 +78,17 @@ class MethodRun:
     concept_stability: torch.Tensor | None = None
     stability_gradient: torch.Tensor | None = None
 
-    def scores(self, labels: torch.Tensor) -> MethodScores:
-        """The statistics ``metrics.json`` keeps, with the accuracy of the explained model on ``labels``."""
+    def scores(self, labels: torch.Tensor, task: str) -> MethodScores:
+        """The statistics ``metrics.json`` keeps, with the accuracy (regression: MSE) of the explained model of
+        ``task`` on ``labels``."""
+        predicted, labels = self.prediction.view(-1), labels.view(-1).to(self.prediction.dtype)
+        classification = is_classification(task)
         optional = {
             k: Stats.of(v) for k in ("concept_stability", "stability_gradient") if (v := getattr(self, k)) is not None
         }
         return MethodScores(
-            accuracy=float((self.prediction.view(-1) == labels.view(-1).long()).float().mean()),
+            accuracy=float((predicted == labels).float().mean()) if classification else None,
+            mse=None if classification else float((predicted - labels).pow(2).mean()),
             faithfulness=Stats.of(self.faithfulness),
             stability=Stats.of(self.stability),
             seconds=round(self.seconds, 2),
@@ -142,7 +154,9 @@ class Evaluation:
     def from_dict(cls, data: dict[str, Any]) -> Evaluation:
         """The evaluation :meth:`to_dict` wrote."""
         methods = {
-            name: MethodScores(**{k: Stats(**v) if isinstance(v, dict) else v for k, v in entry.items()})
+            name: MethodScores(
+                **{"accuracy": None, **{k: Stats(**v) if isinstance(v, dict) else v for k, v in entry.items()}}
+            )
             for name, entry in data["methods"].items()
         }
         like_for_like = {

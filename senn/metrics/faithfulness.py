@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from senn.models.utils import as_senn, check_inputs, eval_mode, model_device
-from senn.tasks import class_probability, class_relevances, predict
+from senn.tasks import class_logit, class_probability, class_relevances, predict
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -69,6 +69,7 @@ def feature_faithfulness(
     group_size: int = 1,
     output: str = "probability",
     batch_size: int = 1024,
+    task: str | None = None,
 ) -> torch.Tensor:
     """Feature-removal faithfulness of any attribution method, one Pearson correlation per input (B,).
 
@@ -77,16 +78,18 @@ def feature_faithfulness(
     over each group with the drop of the target's output.
 
     Args:
-        forward: the model, mapping inputs (N, ...) to logits (N, C); a single output (N, 1) is a binary
-            model's logit of class 1 (``target`` then holds 0 / 1 and attributions point towards it).
+        forward: the model, mapping inputs (N, ...) to logits (N, C); without ``task``, a single output (N, 1) is
+            a binary model's logit of class 1 (``target`` then holds 0 / 1 and attributions point towards it).
         x: inputs (B, ...): feature vectors (B, D) or images (B, C, H, W).
         attributions: one attribution per input element, x's shape.
-        target: explained classes (B,).
+        target: explained classes (B,) (regression: the predictions; the first output is explained).
         baseline: value of removed features: a number, ``"min"`` (each input's minimum, Quantus'
             "black"), ``"mean"`` (each input's mean), or a tensor of one input's shape.
         group_size: side of the square pixel patches removed together (images only).
         output: ``"probability"`` (softmax; sigmoid for one output) or ``"logit"`` of the target.
         batch_size: perturbed inputs evaluated per forward call.
+        task: the model's task (default: ``binary`` for one output, else ``multiclass``); for ``regression``
+            both outputs are the first output's value.
     """
     x = check_inputs(x)
     if attributions.shape != x.shape:
@@ -97,13 +100,8 @@ def feature_faithfulness(
 
     def score(inputs: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         logits = torch.cat([forward(chunk) for chunk in inputs.split(batch_size)])
-        if logits.shape[1] == 1:  # one output (binary): its logit z scores class 1, −z class 0
-            if output == "logit":
-                return logits[:, 0] * (2 * classes - 1)
-            return class_probability(logits, classes, "binary")
-        if output == "logit":
-            return logits.gather(1, classes.unsqueeze(1))[:, 0]
-        return class_probability(logits, classes, "multiclass")
+        kind = task or ("binary" if logits.shape[1] == 1 else "multiclass")  # binary: z scores class 1, −z class 0
+        return (class_logit if output == "logit" else class_probability)(logits, classes, kind)
 
     before = score(x, target)  # (B,)
     perturbed = torch.where(groups.unsqueeze(0), fill.unsqueeze(1), x.unsqueeze(1))  # (B, G, *input_shape)

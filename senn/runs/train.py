@@ -8,6 +8,7 @@ import os
 import urllib.error
 import urllib.request
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,33 +61,38 @@ def train(cfg: DictConfig) -> dict[str, float]:
     try:
         # weights_only: a checkpoint to resume from can never run pickled code
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
-        checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
-        best = checkpoint.best_model_path if checkpoint is not None else ""
-        records = list(history.records)  # testing a checkpoint restores its (older) history: keep this one
-        best_record = history.best(cfg.monitor, cfg.monitor_mode)
-        if best_record is not None:  # every val/ metric of the best epoch, not of the last
-            metrics.update({k: v for k, v in best_record.items() if k != "epoch"})
-        if checkpoint is not None and checkpoint.best_model_score is not None:
-            metrics[cfg.monitor] = float(checkpoint.best_model_score)
+        record = _fitted(cfg, trainer, callbacks, history)  # before testing reloads older callback states
         if cfg.get("test"):
-            (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
-            metrics.update({name: float(value) for name, value in results.items()})
-        record = RunRecord(
-            metrics=metrics,
-            best_checkpoint=best,
-            best_epoch=best_record["epoch"] if best_record is not None else None,
-            last_epoch=trainer.current_epoch - 1,
-            stop_reason=stop_reason(trainer, callbacks),
-            history=records,
-        )
+            best = record.best_checkpoint or None
+            (results,) = trainer.test(module, datamodule=datamodule, ckpt_path=best, weights_only=True)
+            record = replace(record, metrics={**record.metrics, **{k: float(v) for k, v in results.items()}})
         if trainer.is_global_zero:  # what sweep summaries and senn-train's closing summary read
             _write_record(cfg, record, hparams.get("overrides", []), loggers)
     except BaseException:
         _finish_wandb(loggers, exit_code=1)
         raise
     _finish_wandb(loggers, exit_code=0)
-    return metrics
+    return record.metrics
+
+
+def _fitted(cfg: DictConfig, trainer: pl.Trainer, callbacks: list[pl.Callback], history: MetricHistory) -> RunRecord:
+    """The run's record as fitting left it: every ``val/...`` metric of the best epoch (``cfg.monitor`` the best
+    checkpoint's score), the best checkpoint, the last epoch, why training stopped and the validation history."""
+    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    best = history.best(cfg.monitor, cfg.monitor_mode)
+    if best is not None:  # every val/ metric of the best epoch, not of the last
+        metrics.update({k: v for k, v in best.items() if k != "epoch"})
+    if checkpoint is not None and checkpoint.best_model_score is not None:
+        metrics[cfg.monitor] = float(checkpoint.best_model_score)
+    return RunRecord(
+        metrics=metrics,
+        best_checkpoint=checkpoint.best_model_path if checkpoint is not None else "",
+        best_epoch=best["epoch"] if best is not None else None,
+        last_epoch=trainer.current_epoch - 1,
+        stop_reason=stop_reason(trainer, callbacks),
+        history=list(history.records),
+    )
 
 
 def _write_record(cfg: DictConfig, record: RunRecord, overrides: list[str], loggers: list[Any]) -> None:

@@ -10,17 +10,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 from hydra.utils import instantiate
 
 from senn.checkpoints import load_checkpoint
 from senn.evaluation import Evaluation, evaluate
-from senn.evaluation.evaluate import CONCEPT_SPACE, INPUT_SPACE
+from senn.evaluation.evaluate import CONCEPT_SPACE, INPUT_SPACE, removal_baseline
 from senn.explain import explain
 from senn.explain.posthoc import POSTHOC_METHODS
 from senn.metrics import concept_faithfulness
 from tests.evaluation.browser import needs_browser, render
-from tests.evaluation.conftest import FAST, evaluate_cfg
+from tests.evaluation.conftest import FAST, evaluate_cfg, train_checkpoint
 from tests.test_devices import DEVICES
 
 
@@ -145,5 +147,43 @@ def test_report_renders_offline_in_chromium(evaluated):
     assert len(texts) == 2 and texts[0].startswith("example 1: predicted")  # each explanation also as words,
     assert {"stroke", "loop", "bar"} <= set(texts[0].split())  # in the concepts' names
     assert len(images) >= 5 and all(i["ok"] for i in images), images
-    assert rows[0].split("\t")[:2] == ["method", "accuracy of the explained model"]
+    assert rows[0].split("\t")[:2] == ["method", "explained model"]
+    assert rows[1].split("\t")[1].startswith("accuracy 0.")  # a classifier: the model's accuracy
     assert {r.split("\t")[0] for r in rows[1:]} >= {"senn", "saliency", "lime"}
+
+
+def test_a_regression_model_is_evaluated_with_its_mse(tmp_path):
+    """senn-evaluate on a table's regression SENN and plain network: their MSE instead of an accuracy, the output
+    itself in place of a class probability, and the SENN's faithfulness the correlation of θ with the output's
+    drop θ_k·(h_k − median_k) when feature k is set to its training median."""
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(300, 4))
+    frame = pd.DataFrame(features, columns=["a", "b", "c", "d"]).assign(y=features @ [1.0, -2.0, 0.5, 0.0])
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    data = ["data=csv", f"data.path={tmp_path / 'table.csv'}", "data.target=y", "data.task=regression",
+            "monitor=val/mse", "monitor_mode=min"]  # fmt: skip
+    senn = train_checkpoint(["experiment=tabular", *data], tmp_path / "senn", data=False)
+    plain = train_checkpoint(["experiment=breast_cancer_plain", *data], tmp_path / "plain", data=False)
+    out = tmp_path / "evaluation"
+    cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={out}", *FAST,
+                        "methods=[saliency,occlusion]", "like_for_like=null"])  # fmt: skip
+    evaluation = evaluate(cfg)
+    with open(out / "per_example.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["method"] == "senn"]
+    module = load_checkpoint(senn)
+    datamodule = instantiate(module.data_config)
+    x, y = datamodule.take("test", [int(r["example"]) for r in rows])
+    with torch.no_grad():
+        out_senn = module.model(x)
+    np.testing.assert_allclose([float(r["prediction"]) for r in rows], out_senn.logits[:, 0], rtol=1e-5)
+    np.testing.assert_allclose([float(r["label"]) for r in rows], y, rtol=1e-6)
+    scores = evaluation.methods["senn"]
+    assert scores.accuracy is None and scores.mse == pytest.approx(float((out_senn.logits[:, 0] - y).pow(2).mean()))
+    assert all(m.accuracy is None and m.mse > 0 for m in evaluation.methods.values())
+    theta, h = out_senn.relevances[:, :, 0], out_senn.concepts  # (N, K)
+    median = removal_baseline(module.model, datamodule)
+    drops = theta * (h - median)  # the output's drop when feature k is removed, θ(x) fixed
+    expected = [np.corrcoef(t, d)[0, 1] for t, d in zip(theta.numpy(), drops.numpy(), strict=True)]
+    np.testing.assert_allclose([float(r["faithfulness"]) for r in rows], expected, rtol=1e-4, atol=1e-6)
+    assert Evaluation.load(out).methods["occlusion"].mse == evaluation.methods["occlusion"].mse
+    assert "MSE" in (out / "report.html").read_text()

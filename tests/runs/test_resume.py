@@ -59,3 +59,16 @@ def test_objectives_and_the_run_record_come_from_the_best_epoch(tmp_path):
     assert record["best_epoch"] == best and record["best_checkpoint"].endswith(f"epoch_{best:03d}.ckpt")
     assert record["last_epoch"] == 3 and record["stop_reason"] == "max_epochs=4 reached"
     assert [r["epoch"] for r in record["history"]] == [0, 1, 2, 3]
+
+
+def test_an_early_stopped_run_says_so_after_testing_an_older_checkpoint(tmp_path):
+    """Testing the best checkpoint reloads the early-stopping state saved with it (not stopped yet): the record
+    still says the run stopped early, and when. Here the "best" epoch is the one of lowest accuracy, the first,
+    and no later epoch improves on it by 10, so patience 2 stops the run after epoch 2."""
+    overrides = [*SMALL, "logger=none", "trainer.max_epochs=5", "monitor_mode=min",
+                 "callbacks.early_stopping.patience=2", "+callbacks.early_stopping.min_delta=10",
+                 f"output_dir={tmp_path}"]  # fmt: skip
+    train(compose_train(overrides))
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["best_epoch"] == 0 and record["last_epoch"] == 2
+    assert record["stop_reason"] == "early stopping after epoch 2: val/acc had not improved for 2 validation epochs"
