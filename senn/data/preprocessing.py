@@ -81,7 +81,8 @@ class TablePreprocessor:
         """Model inputs (N, D) for raw rows; raises ``ValueError`` naming missing columns or bad values."""
         absent = [name for name in self.columns if name not in frame.columns]
         if absent:
-            raise ValueError(f"the rows lack the columns {absent} the model was trained on (it needs {self.columns})")
+            have = [str(c) for c in frame.columns]
+            raise ValueError(f"the rows lack the columns {absent} the model was trained on (they have {have})")
         parts = []
         for c in self.numeric:
             values = to_numbers(frame[c.name])

@@ -18,6 +18,7 @@ th:first-child, td:first-child { text-align: left; }
 figure { margin: 1.5em 0; } img { max-width: 100%; } figcaption { color: #555; font-size: 0.9em; }
 code { background: #f3f3f3; padding: 1px 4px; }
 table#like-for-like td:nth-child(2) { text-align: left; }
+table#metrics td:nth-child(2) { white-space: nowrap; }
 pre.explanation { background: #f7f7f7; padding: 0.6em; font-size: 0.85em; overflow-x: auto; }
 """
 

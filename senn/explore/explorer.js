@@ -143,8 +143,8 @@ function renderDetail() {
     headline.append(el("span", { id: "predicted", "data-class": o.prediction, text: `output ${fmt(o.prediction)}` }),
       ` · true ${fmt(example.label)}`);
   }
-  const logits = el("table", { id: "logits" }, el("tr", {}, el("th", { text: "output" }), el("th", { text: "logit" }),
-    el("th", { text: CLASSIFY ? "probability" : "" })),
+  const logits = el("table", { id: "logits" }, el("tr", {}, el("th", { text: "output" }),
+    el("th", { text: CLASSIFY ? "logit" : "value" }), el("th", { text: CLASSIFY ? "probability" : "" })),
   ...o.logits.map((l, c) => el("tr", {}, el("td", { class: "name", text: DATA.outputs[c] }),
     el("td", { class: "value", "data-output": c, "data-value": l, text: fmt(l) }),
     el("td", { text: CLASSIFY ? o.probabilities[c].toFixed(4) : "" }))));

@@ -231,15 +231,19 @@ def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
     x = [e[LAMBDA] for e in points]
     accuracy = [e["test/acc"] for e in points]
     bars = np.nan_to_num([e["test/acc std"] for e in points]).tolist()  # one run: no spread, no bar
-    left.errorbar(x, accuracy, bars, color="C0", marker="o")
+    left.errorbar(x, accuracy, bars, color="C0", marker="o", capsize=4)
     _scale(left, "x", x)
     ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
     _min_span(left, ends, ACCURACY_SPAN)
     left.set_xlabel("λ (robustness weight)")
     left.set_ylabel("test accuracy", color="C0")
     right = left.twinx()
+    left.set_zorder(right.get_zorder() + 1)  # accuracy drawn over stability where they meet
+    left.patch.set_visible(False)
     values = [e[stability] for e in points]
-    right.errorbar(x, values, np.nan_to_num([e[f"{stability} std"] for e in points]), color="C3", marker="s")
+    spread = np.nan_to_num([e[f"{stability} std"] for e in points])
+    below = np.minimum(spread, values)  # a Lipschitz estimate is never negative: the bar stops at 0
+    right.errorbar(x, values, [below, spread], color="C3", marker="s", capsize=4)
     _scale(right, "y", values)
     right.set_ylabel(f"{stability} (lower is stabler)", color="C3")
     fig.tight_layout()

@@ -117,6 +117,9 @@ def _schema_problems(cfg: DictConfig, unset_ok: bool) -> list[str]:
                 if not str(key).startswith("_") and key not in params and not open_kwargs:
                     problems.append(f"{path}.{key}: not an argument of {target} (allowed: {', '.join(params)})")
         for key in node:
+            if OmegaConf.is_missing(node, key) and key not in DATA_KEYS:  # ??? in the config: the user must say
+                name = f"{path}.{key}" if path else str(key)
+                problems.append(f"{name} is required: set {name}=...")
             rule = RULES.get(str(key))
             if rule is None:
                 continue

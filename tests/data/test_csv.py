@@ -72,7 +72,9 @@ def test_raw_rows_become_the_inputs_training_saw(wine_csv):
     )
     raw = restored.raw_values(x_all[:2])
     assert raw[0]["alcohol"] == pytest.approx(14.23) and raw[0]["region"] == frame.region[0]
-    with pytest.raises(ValueError, match=r"lack the columns \['region'\]"):
+    with pytest.raises(
+        ValueError, match=r"lack the columns \['region'\] the model was trained on \(they have \['id', 'alcohol', "
+    ):
         restored.transform(frame.drop(columns="region"))
 
 

@@ -14,9 +14,19 @@ import optuna
 import pytest
 import pytorch_lightning as pl
 import yaml
+from matplotlib.collections import LineCollection
 
 from senn.cli.sweep_summary import main as sweep_summary
-from senn.runs.sweep import _row, _scale, collect_runs, mean_std, pareto_front, write_summary
+from senn.runs.sweep import (
+    _row,
+    _scale,
+    _tradeoff_figure,
+    collect_runs,
+    mean_std,
+    pareto_front,
+    summary_table,
+    write_summary,
+)
 from tests.conftest import REPO, SMALL, run_command
 
 FAST = [*SMALL, "trainer.max_epochs=2", "logger=none"]
@@ -153,6 +163,22 @@ def test_summary_table_spreads_and_readable_axes(tmp_path):
     assert ax.get_xscale() == "linear"
     _scale(ax, "x", [1e-3, 0.5])
     assert ax.get_xscale() == "log"
+    plt.close(fig)
+
+
+def test_tradeoff_error_bars_stop_at_zero_and_accuracy_stays_in_front():
+    """A stability spread larger than its mean would draw a negative Lipschitz estimate; the accuracy series,
+    at the same λ, would hide behind the stability axis."""
+    rows = [
+        {"run": f"r{i}", "model.robustness_weight": lam, "seed": i, "test/acc": acc, "stability": stab}
+        for i, (lam, acc, stab) in enumerate([(0.01, 0.6, 0.001), (0.01, 0.9, 0.09), (0.1, 0.7, 0.04)])
+    ]
+    fig = _tradeoff_figure(summary_table(rows), "stability")
+    accuracy_axis, stability_axis = fig.axes
+    assert accuracy_axis.get_zorder() > stability_axis.get_zorder()
+    (bars,) = [c for c in stability_axis.collections if isinstance(c, LineCollection)]  # the error bars
+    lows = [segment[:, 1].min() for segment in bars.get_segments()]
+    assert lows[0] == 0 and lows[1] == pytest.approx(0.04)  # mean 0.0455 − std 0.0629 stops at 0; one run: none
     plt.close(fig)
 
 

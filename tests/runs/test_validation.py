@@ -71,6 +71,14 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert len(info.value.problems) == 3
 
 
+def test_values_the_user_must_give_are_named_together(tmp_path):
+    """data=csv leaves its file and target to the user (``???``): both named in one message, not OmegaConf's."""
+    with pytest.raises(ConfigError) as info:
+        validate_config(compose_train(["experiment=tabular"], tmp_path))
+    required = ["data.path is required: set data.path=...", "data.target is required: set data.target=..."]
+    assert info.value.problems == required
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [(["data.concept_fraction=1.5"], "data.concept_fraction=1.5: must be a number in [0, 1]"),
