@@ -39,6 +39,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Sup
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else would be read as a pickle
+        raise ValueError(f"{path} is not a readable PyTorch checkpoint (truncated, or another kind of file)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

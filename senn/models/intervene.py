@@ -44,6 +44,8 @@ def intervene(model: nn.Module, x: torch.Tensor, concepts: dict[int, float | tor
         for index, value in values.items():
             if not 0 <= index < k:
                 raise ValueError(f"intervene: concept {index} does not exist; the model has concepts 0 … {k - 1}")
+            if not torch.isfinite(value).all():
+                raise ValueError(f"intervene: the value of concept {index} is NaN or infinite; give a number")
             if value.dim() > 1 or (value.dim() == 1 and len(value) != b):
                 raise ValueError(
                     f"intervene: the value of concept {index} must be a number or one per input ({b},), "

@@ -45,6 +45,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     module: SupervisedModule = instantiate(cfg.model, _recursive_=False)
     check_compatible(datamodule, module.model)
     module.data_config = OmegaConf.to_container(cfg.data, resolve=True)
+    datamodule.setup()  # read before any logger starts: missing data leaves no run folder behind
     if hasattr(datamodule, "fitted_arguments"):  # statistics fitted on the training split, for re-use
         module.data_config.update(datamodule.fitted_arguments())
 

@@ -78,6 +78,10 @@ def test_truncated_missing_and_foreign_files(checkpoint, tmp_path):
     truncated.write_bytes(checkpoint.read_bytes()[:300])
     with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
         load_checkpoint(truncated)
+    text = tmp_path / "table.ckpt"  # not a checkpoint at all: not taken for one carrying code
+    text.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
+        load_checkpoint(text)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_checkpoint(tmp_path / "absent.ckpt")
     other = tmp_path / "weights.pt"

@@ -70,6 +70,19 @@ def test_a_refused_table_gets_one_message_and_leaves_no_run_folder(tmp_path, cap
     assert not out.exists()
 
 
+def test_missing_data_is_named_before_a_logger_starts_and_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
+    """Data that is not there stops the run before wandb creates its offline run in the run folder."""
+    out = tmp_path / "run"
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    empty = tmp_path / "empty"
+    argv = ["senn-train", "experiment=mnist", f"data.data_dir={empty}", "data.download=false", "logger=wandb"]
+    result = run_command([*argv, f"hydra.run.dir={out}"], tmp_path, capsys)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"MNIST data not found: expected {empty / 'MNIST' / 'raw'}" in result.err
+    assert not out.exists()
+
+
 def test_a_missing_extra_is_named_before_hydra_starts(monkeypatch):
     from senn.cli import train as cli
 

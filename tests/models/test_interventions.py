@@ -30,6 +30,8 @@ def test_intervene_names_bad_requests():
         senn.intervene(model, x, {7: 1.0})
     with pytest.raises(ValueError, match="one per input"):
         senn.intervene(model, x, {0: torch.ones(3)})
+    with pytest.raises(ValueError, match="concept 1 is NaN or infinite"):
+        senn.intervene(model, x, {1: float("nan")})
 
 
 def bottleneck_with_noisy_concepts() -> tuple[SENN, torch.Tensor, torch.Tensor, torch.Tensor]:
