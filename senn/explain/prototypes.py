@@ -108,6 +108,8 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     return dy + dx
 
 
+@torch.inference_mode(False)  # it optimizes: also when called in no_grad or inference mode (validation hooks)
+@torch.enable_grad()
 def feature_visualization(
     model: nn.Module,
     value_range: tuple[float, float],

@@ -19,7 +19,8 @@ def test_figures_are_written_every_n_epochs(tmp_path):
     module = SENNModule(CONCEPTIZER, PARAMETRIZER, {"_target_": "senn.models.SumAggregator", "num_classes": 3})
     trainer = pl.Trainer(max_epochs=3, default_root_dir=tmp_path, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False,
-                         callbacks=[ExplanationLogger(every_n_epochs=2, num_examples=2, k=3)])  # fmt: skip
+                         callbacks=[ExplanationLogger(every_n_epochs=2, num_examples=2, k=3,
+                                                      feature_vis_steps=2)])  # fmt: skip
     trainer.fit(module, datamodule=SyntheticDataModule(input_shape=(1, 12, 12), num_samples=120, batch_size=40))
     epochs = sorted(p.name for p in (tmp_path / "explanations").iterdir())
     assert epochs == ["epoch_001"]  # epochs 0, 1, 2 -> only the second
@@ -27,6 +28,7 @@ def test_figures_are_written_every_n_epochs(tmp_path):
     assert written == ["explanation_1.png", "explanation_2.png", "explorer.html", "prototypes.png"]
     page = (tmp_path / "explanations" / "epoch_001" / "explorer.html").read_text()
     assert "epoch 1, validation split" in page and page.count('"theta"') == 12  # the validation split's 12
+    assert page.count('"feature_visualization"') == 3  # optimized inside Lightning's validation (inference mode)
 
 
 def test_the_explorer_page_goes_to_wandb_as_an_html_panel(tmp_path, monkeypatch):
