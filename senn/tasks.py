@@ -154,6 +154,11 @@ def class_logit(logits: torch.Tensor, classes: torch.Tensor, task: str) -> torch
     return towards_classes(logits.gather(1, explained_output(classes, task).view(-1, 1))[:, 0], classes, task)
 
 
+def loss_name(task: str) -> str:
+    """The prediction loss as logged (``train/classification_loss``, ``val/regression_loss``, ...)."""
+    return "classification_loss" if is_classification(task) else "regression_loss"
+
+
 def metric_name(task: str) -> str:
     """The task's metric as logged (``val/acc``, ``test/mse``, ...): accuracy, or mean squared error."""
     return "acc" if is_classification(task) else "mse"

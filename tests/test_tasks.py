@@ -19,6 +19,7 @@ def test_predictions_and_probabilities_by_task():
     torch.testing.assert_close(tasks.probabilities(BINARY, "binary"), torch.sigmoid(BINARY))
     assert tasks.probabilities(BINARY, "regression") is BINARY
     assert [tasks.metric_name(t) for t in tasks.TASKS] == ["acc", "acc", "mse"]
+    assert [tasks.loss_name(t) for t in tasks.TASKS] == ["classification_loss"] * 2 + ["regression_loss"]
 
 
 def test_the_explained_output_and_its_relevances():

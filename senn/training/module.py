@@ -23,6 +23,7 @@ from senn.losses import (
 from senn.models import SENN, SENNOutput, SumAggregator
 from senn.models.conceptizers import concepts_are_probabilities
 from senn.models.intervene import replace_concepts
+from senn.tasks import loss_name
 from senn.training.base import ComponentSpec, SupervisedModule, build, plain
 
 
@@ -172,8 +173,8 @@ class SENNModule(SupervisedModule):
         # Only the parts in use are computed and reported: no reconstruction without a decoder, no
         # sparsity at weight 0 (the identity "concepts" are the raw features). The robustness term is
         # also a measurement: val / test report it on the batches _measures_robustness picks.
-        terms = {"classification_loss": classification_loss(logits, y, self.model.task)}
-        loss = terms["classification_loss"]
+        loss = classification_loss(logits, y, self.model.task)
+        terms = {loss_name(self.model.task): loss}
         if out.reconstruction is not None and hp.reconstruction_weight > 0:
             terms["reconstruction_loss"] = reconstruction_loss(out.reconstruction, x.detach())
             loss = loss + hp.reconstruction_weight * terms["reconstruction_loss"]

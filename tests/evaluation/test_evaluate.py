@@ -164,6 +164,8 @@ def test_a_regression_model_is_evaluated_with_its_mse(tmp_path):
             "monitor=val/mse", "monitor_mode=min"]  # fmt: skip
     senn = train_checkpoint(["experiment=tabular", *data], tmp_path / "senn", data=False)
     plain = train_checkpoint(["experiment=breast_cancer_plain", *data], tmp_path / "plain", data=False)
+    logged = json.loads((tmp_path / "senn" / "metrics.json").read_text())
+    assert "val/regression_loss" in logged and "val/mse" in logged and "val/classification_loss" not in logged
     out = tmp_path / "evaluation"
     cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={out}", *FAST,
                         "methods=[saliency,occlusion]", "like_for_like=null"])  # fmt: skip
