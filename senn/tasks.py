@@ -108,6 +108,15 @@ def class_of_output(column: int, positive: bool, task: str) -> int:
     return int(positive) if task == "binary" else column
 
 
+def output_of_class(index: int, task: str) -> int | None:
+    """The output column that scores class ``index``: itself for multiclass (and a regression output's index);
+    for binary, the one logit for the positive class (1), and None for the negative class, whose score is
+    that logit negated."""
+    if task == "binary":
+        return 0 if index == 1 else None
+    return index
+
+
 def explained_output(prediction: torch.Tensor, task: str) -> torch.Tensor:
     """(B,) the output column that explains a prediction: the predicted class's logit for multiclass, the one
     output otherwise (a binary model's logit explains both of its classes)."""

@@ -43,6 +43,11 @@ def test_class_probabilities_are_those_the_probabilities_give():
     assert torch.equal(tasks.class_probability(LOGITS, predicted_values, "regression"), LOGITS[:, 0])
 
 
+def test_the_output_that_scores_a_class():
+    assert [tasks.output_of_class(c, "multiclass") for c in range(3)] == [0, 1, 2]
+    assert [tasks.output_of_class(c, "binary") for c in (0, 1)] == [None, 0]  # the one logit scores class 1
+
+
 def test_the_logit_of_a_class_by_task():
     assert tasks.class_logit(LOGITS, torch.tensor([1, 2]), "multiclass").tolist() == [-1.0, 4.0]
     torch.testing.assert_close(tasks.class_logit(BINARY, torch.tensor([1, 0]), "binary"), torch.tensor([0.7, 0.2]))

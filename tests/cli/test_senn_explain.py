@@ -99,3 +99,14 @@ def test_image_files_are_normalized_like_the_training_data(tmp_path):
     Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "big.png")
     with pytest.raises(ValueError, match=r"big.png is 20x20 pixels; the model takes 16x16"):
         run(compose_explain([f"ckpt_path={ckpt}", f"input={tmp_path / 'big.png'}", f"output_dir={tmp_path}"]))
+
+
+def test_a_binary_model_explains_its_positive_class_and_names_why_not_the_negative_one(tmp_path):
+    """The one logit of a binary model scores its positive class: target=<positive> explains it, target=<negative>
+    is refused with the reason (it used to explain the positive class silently, or fail on an index)."""
+    common = ["ckpt_path=pretrained:breast_cancer", "input=[0]", f"output_dir={tmp_path}", "format=json"]
+    for target in ("benign", "1"):
+        explained = run(compose_explain([*common, f"target={target}"]))
+        assert explained.target.tolist() == [0] and explained.class_label(0) == "benign"
+    with pytest.raises(ValueError, match=r"one output, the score of 'benign'.*towards 'malignant' every relevance"):
+        run(compose_explain([*common, "target=malignant"]))
