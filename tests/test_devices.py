@@ -12,6 +12,7 @@ from senn.explain.posthoc import SENNLogits, posthoc_explainer
 from senn.explain.prototypes import concept_prototypes
 from senn.metrics import concept_faithfulness, local_lipschitz, senn_explainer
 from senn.models import SENN, ConvConceptizer, LeNetParametrizer, SumAggregator
+from senn.models.utils import resolve_device
 from senn.runs import train
 from tests.conftest import SMALL, compose_train, make_model
 
@@ -64,3 +65,13 @@ def test_training_and_a_resume_on_the_device(device, tmp_path):
     assert metrics["test/acc"] > 0.4  # the comparison with the CPU's numbers: tests/test_gpu.py
     module = load_checkpoint(last, device)
     assert next(module.parameters()).device.type == device
+
+
+def test_device_names_a_user_may_type():
+    """``auto`` takes what there is; ``gpu`` (Lightning's word) and ``cuda`` on a CPU machine are named errors."""
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match=r"device='gpu' is not a device: use cpu, cuda \(cuda:<n>\) or auto"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device=cuda: this machine has no CUDA GPU that torch can use"):
+            resolve_device("cuda")

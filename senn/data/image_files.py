@@ -88,6 +88,9 @@ class _LazySplits(Mapping):
             self.loaded[name] = self.owner.head(name)
         return self.loaded[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.owner.files  # without loading the split (Mapping's own test would)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.owner.files)
 

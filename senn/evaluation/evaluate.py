@@ -48,7 +48,8 @@ MEDIAN_SAMPLE = 10_000
 
 
 def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataModule:
-    """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it."""
+    """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it.
+    Raises ``ValueError`` when it has no ``cfg.split``."""
     config = OmegaConf.to_container(cfg.data, resolve=True) if cfg.get("data") is not None else data_config
     if config is None:
         raise ValueError("the checkpoint does not record its data set: pass one, e.g. `senn-evaluate data=mnist ...`")
@@ -56,6 +57,8 @@ def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataM
         config["data_dir"] = cfg.data_dir
     datamodule = instantiate(config)
     datamodule.setup()
+    if cfg.split not in datamodule.splits:
+        raise ValueError(f"split={cfg.split!r}: the data has the splits {sorted(datamodule.splits)}")
     return datamodule
 
 
@@ -165,6 +168,8 @@ def like_for_like(
 def evaluate(cfg: DictConfig) -> Evaluation:
     """Evaluate the SENN at ``cfg.ckpt_path`` (and the post-hoc baselines on ``cfg.baseline_ckpt_path``), write
     the files, figures and report to ``cfg.output_dir``, and return what was measured."""
+    if cfg.num_examples < 1:
+        raise ValueError(f"num_examples={cfg.num_examples}: evaluate at least one input")
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.get("device", "cpu"))
     module, baseline = _load_models(cfg, device)

@@ -109,6 +109,8 @@ def explorer_data(module: Any, datamodule: SplitDataModule, split: str = "test",
                   seed: int = 0, feature_vis_steps: int = 64, title: str = "") -> dict[str, Any]:  # fmt: skip
     """Everything the explorer page shows of ``module`` (a SENN or a module holding one) on ``num_examples``
     examples of ``split`` (a seeded random subset), as plain containers for JSON."""
+    if num_examples < 1:
+        raise ValueError(f"the page needs at least one example (num_examples={num_examples})")
     senn = as_senn(module)
     datamodule.setup()
     size = datamodule.split_size(split)

@@ -79,7 +79,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     CUDA on a machine without it raises a ``ValueError`` that names the fix."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:  # torch's message lists twenty device types
+        raise ValueError(f"device={device!r} is not a device: use cpu, cuda (cuda:<n>) or auto") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device}: this machine has no CUDA GPU that torch can use; use device=cpu or "
                          "device=auto")  # fmt: skip

@@ -95,7 +95,8 @@ def test_take_reads_only_the_requested_images(tmp_path):
 
 def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypatch):
     """Sizes and classes from the folder; the normalization travels in the checkpoint to explain a file.
-    Neither training (with its explanation callback) nor evaluation loads a whole split into memory."""
+    Neither training (with its explanation callback), explaining a test index nor evaluation loads a whole split
+    into memory."""
 
     def whole_split(self, name):
         raise AssertionError(f"the whole {name} split was loaded into memory")
@@ -120,5 +121,7 @@ def test_an_image_model_trains_from_files_and_explains_a_file(tmp_path, monkeypa
     path = dm.files["test"][0][0]  # a 10 x 10 file: resized to 12 x 12 as in training, normalized the same
     from_file, _ = read_inputs([path], module)
     assert torch.allclose(from_file[0], dm.dataset("test")[0][0], atol=1e-6)
+    by_index, _ = read_inputs([0], module)  # senn-explain input=0: reads that one file, not the split
+    assert torch.equal(by_index[0], dm.dataset("test")[0][0])
     evaluation = evaluate(evaluate_cfg([f"ckpt_path={module_path}", f"output_dir={tmp_path / 'eval'}", *FAST]))
     assert evaluation.num_examples == 3 and list((tmp_path / "eval" / "prototypes").glob("*.png"))

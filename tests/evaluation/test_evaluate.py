@@ -104,6 +104,15 @@ def test_a_plain_checkpoint_is_not_taken_for_a_senn(image_checkpoints, tmp_path)
         evaluate(evaluate_cfg([f"ckpt_path={plain}", f"output_dir={tmp_path}", *FAST]))
 
 
+def test_a_split_or_sample_that_is_not_there_is_named(image_checkpoints, tmp_path):
+    senn, _ = image_checkpoints
+    common = [f"ckpt_path={senn}", f"output_dir={tmp_path}", *FAST]
+    with pytest.raises(ValueError, match=r"split='valid': the data has the splits \['test', 'train', 'val'\]"):
+        evaluate(evaluate_cfg([*common, "split=valid"]))
+    with pytest.raises(ValueError, match="num_examples=0: evaluate at least one input"):
+        evaluate(evaluate_cfg([*common, "num_examples=0"]))
+
+
 def test_console_script_runs_the_senn_alone_from_another_directory(image_checkpoints, tmp_path):
     senn, _ = image_checkpoints
     script = Path(sys.executable).parent / "senn-evaluate"

@@ -178,3 +178,12 @@ def test_names_from_the_data_show_as_text_in_the_explorer_and_the_report(browser
     report = open_page(browser, tmp_path / "eval" / "report.html")
     assert MARKUP_COLUMN in report.inner_text("body") and MARKUP_CLASS in report.inner_text("body")
     assert not explorer.problems and not report.problems
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_a_page_without_examples_is_refused(count):
+    """-3 used to slice the split from its end: all but three examples, silently."""
+    model, _ = make_model("mlp")
+    data = SyntheticDataModule(input_shape=(6,), num_classes=3, num_samples=40)
+    with pytest.raises(ValueError, match=f"the page needs at least one example \\(num_examples={count}\\)"):
+        explorer_data(model, data, num_examples=count)
