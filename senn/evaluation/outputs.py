@@ -55,9 +55,8 @@ def _write_per_example(path: Path, runs: dict[str, MethodRun], order: torch.Tens
         writer = csv.writer(f)
         writer.writerow(["example", "label", "method", "prediction", "faithfulness", "stability"])
         for name, r in runs.items():
-            labels_as_predicted = labels.view(-1).to(r.prediction.dtype)  # class indices, or regression values
-            columns = zip(order.tolist(), labels_as_predicted.tolist(), r.prediction.tolist(), r.faithfulness.tolist(),
-                          r.stability.tolist())  # fmt: skip
+            truth = labels.view(-1).to(r.prediction.dtype).tolist()  # class indices, or regression values
+            columns = zip(order.tolist(), truth, r.prediction.tolist(), r.faithfulness.tolist(), r.stability.tolist())
             writer.writerows([i, y, name, p, f, s] for i, y, p, f, s in columns)
 
 

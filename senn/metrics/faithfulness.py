@@ -89,7 +89,7 @@ def feature_faithfulness(
         output: ``"probability"`` (softmax; sigmoid for one output) or ``"logit"`` of the target.
         batch_size: perturbed inputs evaluated per forward call.
         task: the model's task (default: ``binary`` for one output, else ``multiclass``); for ``regression``
-            both outputs are the first output's value.
+            either ``output`` is the first output's value.
     """
     x = check_inputs(x)
     if attributions.shape != x.shape:

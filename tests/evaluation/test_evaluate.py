@@ -117,7 +117,8 @@ def test_console_script_runs_the_senn_alone_from_another_directory(image_checkpo
     senn, _ = image_checkpoints
     script = Path(sys.executable).parent / "senn-evaluate"
     result = subprocess.run(
-        [str(script), f"ckpt_path={senn}", f"hydra.run.dir={tmp_path / 'run'}", *FAST, "prototypes.num_examples=0"],
+        [str(script), f"ckpt_path={senn}", f"hydra.run.dir={tmp_path / 'run'}", *FAST, "prototypes.num_examples=0",
+         "like_for_like=null", "explorer.num_examples=0"],
         cwd=tmp_path, env={**os.environ, "WANDB_MODE": "disabled"}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -169,15 +170,29 @@ def test_a_regression_model_is_evaluated_with_its_mse(tmp_path):
     features = rng.normal(size=(300, 4))
     frame = pd.DataFrame(features, columns=["a", "b", "c", "d"]).assign(y=features @ [1.0, -2.0, 0.5, 0.0])
     frame.to_csv(tmp_path / "table.csv", index=False)
-    data = ["data=csv", f"data.path={tmp_path / 'table.csv'}", "data.target=y", "data.task=regression",
-            "monitor=val/mse", "monitor_mode=min"]  # fmt: skip
+    data = [
+        "data=csv",
+        f"data.path={tmp_path / 'table.csv'}",
+        "data.target=y",
+        "data.task=regression",
+        "monitor=val/mse",
+        "monitor_mode=min",
+    ]
     senn = train_checkpoint(["experiment=tabular", *data], tmp_path / "senn", data=False)
     plain = train_checkpoint(["experiment=breast_cancer_plain", *data], tmp_path / "plain", data=False)
     logged = json.loads((tmp_path / "senn" / "metrics.json").read_text())
     assert "val/regression_loss" in logged and "val/mse" in logged and "val/classification_loss" not in logged
     out = tmp_path / "evaluation"
-    cfg = evaluate_cfg([f"ckpt_path={senn}", f"baseline_ckpt_path={plain}", f"output_dir={out}", *FAST,
-                        "methods=[saliency,occlusion]", "like_for_like=null"])  # fmt: skip
+    cfg = evaluate_cfg(
+        [
+            f"ckpt_path={senn}",
+            f"baseline_ckpt_path={plain}",
+            f"output_dir={out}",
+            *FAST,
+            "methods=[saliency,occlusion]",
+            "like_for_like=null",
+        ]
+    )
     evaluation = evaluate(cfg)
     with open(out / "per_example.csv") as f:
         rows = [r for r in csv.DictReader(f) if r["method"] == "senn"]

@@ -65,9 +65,8 @@ def test_an_early_stopped_run_says_so_after_testing_an_older_checkpoint(tmp_path
     """Testing the best checkpoint reloads the early-stopping state saved with it (not stopped yet): the record
     still says the run stopped early, and when. Here the "best" epoch is the one of lowest accuracy, the first,
     and no later epoch improves on it by 10, so patience 2 stops the run after epoch 2."""
-    overrides = [*SMALL, "logger=none", "trainer.max_epochs=5", "monitor_mode=min",
-                 "callbacks.early_stopping.patience=2", "+callbacks.early_stopping.min_delta=10",
-                 f"output_dir={tmp_path}"]  # fmt: skip
+    stopping = ["callbacks.early_stopping.patience=2", "+callbacks.early_stopping.min_delta=10"]
+    overrides = [*SMALL, "logger=none", "trainer.max_epochs=5", "monitor_mode=min", *stopping, f"output_dir={tmp_path}"]
     train(compose_train(overrides))
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert record["best_epoch"] == 0 and record["last_epoch"] == 2
