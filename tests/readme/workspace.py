@@ -92,11 +92,10 @@ NEEDS = {
 """Commands that read what another one wrote (placeholders say so themselves)."""
 
 
-INSTALLED = {
-    first("senn-train experiment=mnist trainer=ddp"),  # DDP starts its second process from the script
-    first("senn-explain ckpt_path=pretrained:mnist input=digit.png"),  # the headline: as a user runs it
-}
-"""Commands run as the installed console scripts, in a process of their own (the rest run in this one)."""
+INSTALLED = {first("senn-train experiment=mnist trainer=ddp")}  # DDP starts its second process from the script
+"""Commands run as the installed console scripts, in a process of their own (the rest run in this one; the scripts
+call the functions they run, tests/readme/test_commands.py checks, and tests/evaluation/test_evaluate.py runs
+one from another directory)."""
 
 
 class Workspace:
