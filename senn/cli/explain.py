@@ -12,36 +12,13 @@ from omegaconf import DictConfig
 from senn.checkpoints import load_checkpoint
 from senn.cli import config_dir, exit_on_user_errors, remove_if_unused
 from senn.explain import explain
-from senn.explain.explanation import Explanation
+from senn.explain.explanation import Explanation, class_output
 from senn.explain.inputs import read_inputs, recorded_data
 from senn.explain.plots import plot_explanation, save_figure
 from senn.explain.prototypes import Prototypes, concept_prototypes
-from senn.models import SENN
-from senn.tasks import output_of_class
 from senn.training import SENNModule
 
 log = logging.getLogger(__name__)
-
-
-def target_output(target: str | int | None, model: SENN) -> int | None:
-    """The output column that explains class ``target``, given by name or index (None: the predicted class's)."""
-    names = list(model.class_names or [])
-    if target is None:
-        return None
-    if target in names:
-        index = names.index(target)
-    elif str(target).isdigit():
-        index = int(target)
-    else:
-        raise ValueError(f"target={target!r} is not a class of this model (its classes: {names})")
-    column = output_of_class(index, model.task)
-    if column is None:  # a binary model's negative class: its one output scores the positive class
-        positive = names[1] if names else "class 1"
-        raise ValueError(
-            f"target={target!r}: this binary model has one output, the score of {positive!r}, which is what it "
-            f"explains; towards {target!r} every relevance is the same with its sign flipped. Leave target unset"
-        )
-    return column
 
 
 def _prototypes(module: SENNModule, cfg: DictConfig) -> Prototypes | None:
@@ -61,7 +38,8 @@ def run(cfg: DictConfig) -> Explanation:
     if not isinstance(module, SENNModule):
         raise ValueError(f"{cfg.ckpt_path} holds a {type(module).__name__}, not a SENN: it explains nothing itself")
     x, sources = read_inputs(cfg.input, module, cfg.split, cfg.get("data_dir"))
-    explanation = explain(module, x.to(module.device), target_output(cfg.get("target"), module.model)).cpu()
+    target = cfg.get("target")
+    explanation = explain(module, x.to(module.device), None if target is None else class_output(module, target)).cpu()
     records = [{"source": source, **record} for source, record in zip(sources, explanation.to_records(), strict=True)]
     if cfg.format == "json":
         print(json.dumps(records, indent=2))

@@ -229,4 +229,16 @@ def _load_models(cfg: DictConfig, device: torch.device) -> tuple[SENNModule, Pla
             f"baseline_ckpt_path={cfg.baseline_ckpt_path} holds a {type(baseline).__name__}, not a plain "
             "network (train one with experiment=<name>_plain)"
         )
+    if baseline is not None and _interface(baseline.model) != _interface(module.model):
+        raise ValueError(
+            f"baseline_ckpt_path={cfg.baseline_ckpt_path} has (input shape, outputs, task) {_interface(baseline.model)}"
+            f", the SENN {_interface(module.model)}: explainers are compared on one data set, so train the baseline "
+            "on the SENN's (experiment=<name>_plain)"
+        )
     return module, baseline
+
+
+def _interface(model: torch.nn.Module) -> tuple[Any, ...]:
+    """What a model takes and gives: its input shape, number of outputs and task."""
+    shape = getattr(model, "input_shape", None)
+    return (tuple(shape) if shape is not None else None, model.num_classes, model.task)

@@ -185,8 +185,32 @@ class Explanation:
         return self.to_text()
 
 
+def class_output(model: nn.Module, target: str | int) -> int:
+    """The output column that explains class ``target`` of a SENN, given by name or class index.
+
+    Raises ``ValueError`` for an unknown class, and for a binary model's negative class: its one output
+    scores the positive class, and towards the negative one every relevance only flips its sign.
+    """
+    senn = as_senn(model)
+    names = list(senn.class_names or [])
+    if target in names:
+        index = names.index(target)
+    elif str(target).isdigit():
+        index = int(target)
+    else:
+        raise ValueError(f"target={target!r} is not a class of this model (its classes: {names})")
+    column = tasks.output_of_class(index, senn.task)
+    if column is None:  # a binary model's negative class
+        positive = names[1] if names else "class 1"
+        raise ValueError(
+            f"target={target!r}: this binary model has one output, the score of {positive!r}, which is what it "
+            f"explains; towards {target!r} every relevance is the same with its sign flipped. Leave target unset"
+        )
+    return column
+
+
 @torch.no_grad()
-def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None = None) -> Explanation:
+def explain(model: nn.Module, x: torch.Tensor, target: int | str | torch.Tensor | None = None) -> Explanation:
     """Explain the predictions of a SENN on one input or a batch.
 
     Args:
@@ -194,7 +218,7 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
             evaluated in eval mode and restored to its mode afterwards.
         x: one input of the model's input shape, or a batch of them.
         target: the output column to explain: ``None`` for the predicted class, an int for the same
-            class everywhere, or a (B,) tensor of classes.
+            column everywhere, or a (B,) tensor of columns; or a class name (:func:`class_output`).
     """
     senn = as_senn(model)
     x = check_inputs(x, senn.input_shape, model_device(senn))
@@ -205,6 +229,8 @@ def explain(model: nn.Module, x: torch.Tensor, target: int | torch.Tensor | None
     prediction = tasks.predict(logits, senn.task)
     if target is None:
         target = tasks.explained_output(prediction, senn.task)
+    elif isinstance(target, str):
+        target = class_output(senn, target)
     target = torch.as_tensor(target, device=logits.device).long().expand(len(logits))
     if (target < 0).any() or (target >= num_outputs).any():
         raise ValueError(f"target classes must be in [0, {num_outputs}), got {target.unique().tolist()}")

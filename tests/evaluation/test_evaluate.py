@@ -162,7 +162,7 @@ def test_report_renders_offline_in_chromium(evaluated):
     assert {r.split("\t")[0] for r in rows[1:]} >= {"senn", "saliency", "lime"}
 
 
-def test_a_regression_model_is_evaluated_with_its_mse(tmp_path):
+def test_a_regression_model_is_evaluated_with_its_mse(image_checkpoints, tmp_path):
     """senn-evaluate on a table's regression SENN and plain network: their MSE instead of an accuracy, the output
     itself in place of a class probability, and the SENN's faithfulness the correlation of θ with the output's
     drop θ_k·(h_k − median_k) when feature k is set to its training median."""
@@ -213,3 +213,8 @@ def test_a_regression_model_is_evaluated_with_its_mse(tmp_path):
     np.testing.assert_allclose([float(r["faithfulness"]) for r in rows], expected, rtol=1e-4, atol=1e-6)
     assert Evaluation.load(out).methods["occlusion"].mse == evaluation.methods["occlusion"].mse
     assert "MSE" in (out / "report.html").read_text()
+    other = [f"ckpt_path={senn}", f"baseline_ckpt_path={image_checkpoints[1]}", f"output_dir={tmp_path / 'no'}", *FAST]
+    with pytest.raises(
+        ValueError, match=r"has \(input shape, outputs, task\) \(\(1, 14, 14\), 3, 'multiclass'\), the SENN"
+    ):
+        evaluate(evaluate_cfg(other))  # a baseline of another data set: named before anything is measured

@@ -44,6 +44,19 @@ def test_binary_explanation():
     torch.testing.assert_close(e.probabilities[:, 0], torch.sigmoid(logits))
 
 
+def test_a_class_is_named_or_numbered_and_a_binary_model_explains_its_positive_one():
+    model, x = make_model("mlp")
+    model.class_names = ["cat", "dog", "owl"]
+    assert senn.explain(model, x, target="owl").target.tolist() == [2] * 4
+    with pytest.raises(ValueError, match=r"target='eel' is not a class of this model \(its classes: \['cat'"):
+        senn.explain(model, x, target="eel")
+    binary, z = make_model("identity", num_classes=1)
+    binary.class_names = ["benign", "malignant"]
+    assert senn.explain(binary, z, target="malignant").target.tolist() == [0] * 4  # the one logit
+    with pytest.raises(ValueError, match=r"one output, the score of 'malignant'.*towards 'benign' every relevance"):
+        senn.explain(binary, z, target="benign")
+
+
 def test_explain_accepts_the_lightning_module_and_keeps_its_mode():
     module = SENNModule(*make_model("mlp")[0].float().children())
     module.train()
