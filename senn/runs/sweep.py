@@ -28,7 +28,8 @@ from senn.explain.plots import save_figure
 from senn.runs.record import RunRecord
 
 IGNORED = {"seed", "hparams_search", "hydra.sweep.dir", "hydra.run.dir", "output_dir"}
-COLUMNS = ("test/acc", "stability", "faithfulness", "val/robustness_loss")
+SCORES = {"test/acc": "test accuracy", "test/mse": "test MSE (lower is better)"}
+"""The test metric of the runs, classification's or regression's, as the figures label it."""
 ACCURACY_SPAN = 0.01
 """The least accuracy range the figures show (1 point), so that 0.1 % does not look like a cliff."""
 
@@ -102,6 +103,17 @@ def _quality(evaluation: Evaluation) -> dict[str, float]:
     return {"stability": senn.stability.median, "faithfulness": senn.faithfulness.median}
 
 
+def _score(rows: list[dict[str, Any]]) -> str:
+    """The test metric the runs report: accuracy, or regression runs' MSE."""
+    regression = any("test/mse" in row for row in rows) and not any("test/acc" in row for row in rows)
+    return "test/mse" if regression else "test/acc"
+
+
+def _columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The summary's columns: the test metric, the explanation quality and the validation regularizer."""
+    return (_score(rows), "stability", "faithfulness", "val/robustness_loss")
+
+
 def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
     """Override keys whose value differs between runs (the seed aside)."""
     keys = {k for row in rows for k in row if "." in k or k in ("experiment", "data", "model")}
@@ -112,16 +124,16 @@ def swept_keys(rows: list[dict[str, Any]]) -> list[str]:
 def summary_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows grouped by the swept keys: the number of runs, then the mean and std over seeds of every column
     (std NaN for a single run: there is no spread to report)."""
-    keys = swept_keys(rows)
-    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS), dtype=float)
+    keys, columns = swept_keys(rows), _columns(rows)
+    frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=list(columns), dtype=float)
     frame["group"] = [json.dumps([row.get(k) for k in keys]) for row in rows]  # values may be lists: group by text
-    stats = frame.groupby("group", sort=False)[list(COLUMNS)].agg(["mean", "std"])  # pandas' std: ddof 1
+    stats = frame.groupby("group", sort=False)[list(columns)].agg(["mean", "std"])  # pandas' std: ddof 1
     sizes = frame.groupby("group", sort=False).size()
     table = []
     for group, members in zip(stats.index, sizes, strict=True):
         entry = dict(zip(keys, json.loads(group), strict=True))
         entry["runs"] = int(members)
-        for column in COLUMNS:
+        for column in columns:
             entry[column] = float(stats.at[group, (column, "mean")])
             entry[f"{column} std"] = float(stats.at[group, (column, "std")])
         table.append(entry)
@@ -189,6 +201,13 @@ def _min_span(ax: plt.Axes, values: Sequence[float], span: float) -> None:
     ax.set_ylim(middle - half, middle + half)
 
 
+def _span(score: str, values: Sequence[float]) -> float:
+    """The least range of a test score's axis: one point of accuracy, or 1 % of the largest MSE."""
+    if score == "test/acc":
+        return ACCURACY_SPAN
+    return 0.01 * max((abs(v) for v in values if not math.isnan(v)), default=0)
+
+
 LAMBDA = "model.robustness_weight"
 """The swept key the trade-off figure puts on its x axis."""
 
@@ -197,46 +216,47 @@ def write_summary(rows: list[dict[str, Any]], out: str | Path) -> dict[str, Path
     """``runs.json``, ``summary.md`` and the trade-off figures in ``out``; returns their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table, keys = summary_table(rows), swept_keys(rows)
+    table, keys, score = summary_table(rows), swept_keys(rows), _score(rows)
     stability = "stability" if any("stability" in r for r in rows) else "val/robustness_loss"
     paths = {"runs": out / "runs.json", "summary": out / "summary.md"}
     paths["runs"].write_text(json.dumps(rows, indent=2) + "\n")
     paths["summary"].write_text(summary_markdown(rows, table, keys, stability))
     if LAMBDA in keys:
-        paths["tradeoff"] = save_figure(_tradeoff_figure(table, stability), out / "tradeoff.png")
-    scatter = [(r.get("test/acc"), r.get(stability), r.get(LAMBDA)) for r in rows]
+        paths["tradeoff"] = save_figure(_tradeoff_figure(table, stability, score), out / "tradeoff.png")
+    scatter = [(r.get(score), r.get(stability), r.get(LAMBDA)) for r in rows]
     scatter = [(a, s, label) for a, s, label in scatter if a is not None and s is not None]
     if scatter:
-        paths["pareto"] = save_figure(_pareto_figure(scatter, stability), out / "pareto.png")
+        paths["pareto"] = save_figure(_pareto_figure(scatter, stability, score), out / "pareto.png")
     return paths
 
 
 def summary_markdown(rows: list[dict[str, Any]], table: list[dict[str, Any]], keys: list[str], stability: str) -> str:
     """``summary.md``: what stability means here, then a row per setting with mean ± std over its runs."""
-    header = [*keys, "runs", *(f"{c} (mean ± std)" for c in COLUMNS)]
+    columns = _columns(rows)
+    header = [*keys, "runs", *(f"{c} (mean ± std)" for c in columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for entry in table:
         cells = [_fmt(entry[k]) for k in keys] + [str(entry["runs"])]
-        cells += [_mean_std_cell(entry, c) for c in COLUMNS]
+        cells += [_mean_std_cell(entry, c) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     stability_note = ("median input-mode local Lipschitz estimate (senn-evaluate)" if stability == "stability"
                       else "the exact robustness term on validation (no senn-evaluate results found)")  # fmt: skip
     return f"# Sweep summary\n\n{len(rows)} runs. Stability: {stability_note}.\n\n" + "\n".join(lines) + "\n"
 
 
-def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
-    """Test accuracy (left axis) and stability (right axis) against λ, with the spread over seeds."""
+def _tradeoff_figure(table: list[dict[str, Any]], stability: str, score: str = "test/acc") -> plt.Figure:
+    """The test ``score`` (left axis) and stability (right axis) against λ, with the spread over seeds."""
     points = sorted((e for e in table if isinstance(e[LAMBDA], int | float)), key=lambda e: e[LAMBDA])
     fig, left = plt.subplots(figsize=(5.5, 3.6))
     x = [e[LAMBDA] for e in points]
-    accuracy = [e["test/acc"] for e in points]
-    bars = np.nan_to_num([e["test/acc std"] for e in points]).tolist()  # one run: no spread, no bar
+    accuracy = [e[score] for e in points]
+    bars = np.nan_to_num([e[f"{score} std"] for e in points]).tolist()  # one run: no spread, no bar
     left.errorbar(x, accuracy, bars, color="C0", marker="o", capsize=4)
     _scale(left, "x", x)
     ends = [a + sign * b for a, b in zip(accuracy, bars, strict=True) for sign in (-1, 1)]  # the error bars
-    _min_span(left, ends, ACCURACY_SPAN)
+    _min_span(left, ends, _span(score, accuracy))
     left.set_xlabel("λ (robustness weight)")
-    left.set_ylabel("test accuracy", color="C0")
+    left.set_ylabel(SCORES[score], color="C0")
     right = left.twinx()
     left.set_zorder(right.get_zorder() + 1)  # accuracy drawn over stability where they meet
     left.patch.set_visible(False)
@@ -250,9 +270,10 @@ def _tradeoff_figure(table: list[dict[str, Any]], stability: str) -> plt.Figure:
     return fig
 
 
-def _pareto_figure(scatter: list[tuple[float, float, Any]], stability: str) -> plt.Figure:
-    """Every run's (stability, accuracy), the Pareto front drawn through them and labelled with its λ."""
-    front = sorted((scatter[i] for i in pareto_front([(a, s) for a, s, _ in scatter])), key=lambda p: p[1])
+def _pareto_figure(scatter: list[tuple[float, float, Any]], stability: str, score: str = "test/acc") -> plt.Figure:
+    """Every run's (stability, test score), the Pareto front drawn through them and labelled with its λ."""
+    sign = 1 if score == "test/acc" else -1  # the front maximizes accuracy, minimizes an MSE
+    front = sorted((scatter[i] for i in pareto_front([(sign * a, s) for a, s, _ in scatter])), key=lambda p: p[1])
     fig, ax = plt.subplots(figsize=(5, 3.6))
     ax.scatter([s for _, s, _ in scatter], [a for a, _, _ in scatter], color="gray", label="runs")
     ax.plot([s for _, s, _ in front], [a for a, _, _ in front], color="C3", marker="o", label="Pareto front")
@@ -260,9 +281,9 @@ def _pareto_figure(scatter: list[tuple[float, float, Any]], stability: str) -> p
         if label is not None:
             ax.annotate(f"λ={_fmt(label)}", (s, a), textcoords="offset points", xytext=(4, 4), fontsize=7)
     _scale(ax, "x", [s for _, s, _ in scatter])
-    _min_span(ax, [a for a, _, _ in scatter], ACCURACY_SPAN)
+    _min_span(ax, [a for a, _, _ in scatter], _span(score, [a for a, _, _ in scatter]))
     ax.set_xlabel(f"{stability} (lower is stabler)")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel(SCORES[score])
     ax.legend()
     fig.tight_layout()
     return fig

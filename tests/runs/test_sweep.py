@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 
 from senn.cli.sweep_summary import main as sweep_summary
 from senn.runs.sweep import (
+    _pareto_figure,
     _row,
     _scale,
     _tradeoff_figure,
@@ -179,6 +180,25 @@ def test_tradeoff_error_bars_stop_at_zero_and_accuracy_stays_in_front():
     (bars,) = [c for c in stability_axis.collections if isinstance(c, LineCollection)]  # the error bars
     lows = [segment[:, 1].min() for segment in bars.get_segments()]
     assert lows[0] == 0 and lows[1] == pytest.approx(0.04)  # mean 0.0455 − std 0.0629 stops at 0; one run: none
+    plt.close(fig)
+
+
+def test_a_regression_sweep_is_summarized_by_its_mse(tmp_path):
+    """Regression runs report test/mse, not test/acc: the table and figures use it, and the Pareto front keeps
+    the lowest MSE, where it keeps the highest accuracy."""
+    rows = [
+        {"run": f"r{i}", "model.robustness_weight": lam, "test/mse": mse, "stability": stab}
+        for i, (lam, mse, stab) in enumerate([(0.01, 2.0, 0.3), (0.1, 1.0, 0.2), (1.0, 3.0, 0.1)])
+    ]
+    paths = write_summary(rows, tmp_path)
+    assert (
+        "| 0.1 | 1 | 1 ± n/a |" in paths["summary"].read_text()
+        and "test/mse (mean ± std)" in paths["summary"].read_text()
+    )
+    fig = _pareto_figure([(r["test/mse"], r["stability"], None) for r in rows], "stability", "test/mse")
+    (front,) = [line for line in fig.axes[0].lines if line.get_label() == "Pareto front"]
+    assert front.get_ydata().tolist() == [3.0, 1.0]  # (0.1, 3.0) and (0.2, 1.0); (0.3, 2.0) is dominated by both
+    assert fig.axes[0].get_ylabel() == "test MSE (lower is better)"
     plt.close(fig)
 
 
