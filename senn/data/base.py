@@ -133,9 +133,15 @@ class SplitDataModule(pl.LightningDataModule):
         """Test batches in order."""
         return self._loader("test", shuffle=False)
 
+    def check_split(self, split: str) -> None:
+        """Raise ``ValueError`` naming the splits there are unless the data has ``split`` (set up first)."""
+        if split not in self.splits:
+            raise ValueError(f"split={split!r}: the data has the splits {sorted(self.splits)}")
+
     def split_size(self, split: str) -> int:
         """Number of examples in ``split`` (without reading them where the data streams from disk)."""
         self.setup()
+        self.check_split(split)
         return len(self.splits[split][0])
 
     def take(self, split: str, indices: torch.Tensor | Sequence[int]) -> Split:

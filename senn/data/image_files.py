@@ -168,6 +168,7 @@ class ImageFilesDataModule(ClassesFromData, SplitDataModule):
     def split_size(self, split: str) -> int:
         """Number of images in ``split`` (no file is read)."""
         self._list()
+        self.check_split(split)
         return len(self.files[split][0])
 
     def take(self, split: str, indices: torch.Tensor | Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -48,8 +48,7 @@ MEDIAN_SAMPLE = 10_000
 
 
 def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataModule:
-    """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it.
-    Raises ``ValueError`` when it has no ``cfg.split``."""
+    """The data module of ``cfg.data``, else the one the checkpoint was trained on; ``cfg.data_dir`` moves it."""
     config = OmegaConf.to_container(cfg.data, resolve=True) if cfg.get("data") is not None else data_config
     if config is None:
         raise ValueError("the checkpoint does not record its data set: pass one, e.g. `senn-evaluate data=mnist ...`")
@@ -57,8 +56,6 @@ def load_data(cfg: DictConfig, data_config: dict[str, Any] | None) -> SplitDataM
         config["data_dir"] = cfg.data_dir
     datamodule = instantiate(config)
     datamodule.setup()
-    if cfg.split not in datamodule.splits:
-        raise ValueError(f"split={cfg.split!r}: the data has the splits {sorted(datamodule.splits)}")
     return datamodule
 
 

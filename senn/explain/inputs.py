@@ -81,8 +81,7 @@ def recorded_data(module: Any, split: str, data_dir: str | None = None, download
         config["download"] = False
     datamodule = instantiate(config)
     datamodule.setup()
-    if split not in datamodule.splits:
-        raise InputError(f"split={split!r}: the data has the splits {sorted(datamodule.splits)}")
+    datamodule.check_split(split)
     return datamodule
 
 
