@@ -98,10 +98,11 @@ def write_report(
         "concepts in <a href='explorer.html'>explorer.html</a> (where it was written beside this report).</p>",
         "<h2>Metrics</h2>",
         "<p>Median [quartiles] over the examples. Faithfulness: Pearson correlation between relevance and the "
-        "drop in the predicted class's probability when a concept (SENN) or a pixel group / feature (post-hoc) "
-        f"is removed. Stability: local Lipschitz estimate, max ‖e(x)−e(x′)‖ / ‖x−x′‖ over {s.budget} random "
-        f"points of the {s.norm} ball of radius {s.epsilon} (concept mode: ‖θ(x)−θ(x′)‖ / ‖h(x)−h(x′)‖; "
-        "gradient ascent: the same budget of projected ascent steps). Every estimate is a lower bound.</p>",
+        "drop in the predicted class's probability (a regression model's output) when a concept (SENN) or a "
+        "pixel group / feature (post-hoc) is removed. Stability: local Lipschitz estimate, max ‖e(x)−e(x′)‖ / "
+        f"‖x−x′‖ over {s.budget} random points of the {s.norm} ball of radius {s.epsilon} (concept mode: "
+        "‖θ(x)−θ(x′)‖ / ‖h(x)−h(x′)‖; gradient ascent: the same budget of projected ascent steps). Every "
+        "estimate is a lower bound.</p>",
         metrics_table(e),
         f"<p>Stability normalization: <code>{html.escape(s.normalize)}</code>. The SENN's θ has K "
         "entries, a post-hoc attribution one per input feature: the table above compares different spaces "
